@@ -1,0 +1,43 @@
+"""The `recipec` command line. The only place that prints to the terminal and picks exit codes.
+
+Exit codes: 0 = clean, 1 = findings (or a failed check), 2 = usage error, unreadable input or
+internal error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# Command modules, in help order. Each module in recipec/commands/ defines `register(app)`.
+COMMAND_MODULES = (
+)
+
+
+def build_app():
+    import typer
+
+    app = typer.Typer(
+        name="recipec",
+        help="Compile, lint, plan and run sparsification recipes for YOLOv5.",
+        no_args_is_help=True,
+        add_completion=True,
+        pretty_exceptions_enable=False,
+    )
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"recipec.commands.{name}").register(app)
+
+    @app.callback()
+    def _root() -> None:
+        """recipec: sparse transfer learning of detectors, driven by recipes."""
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    app = build_app()
+    try:
+        app(args=argv, prog_name="recipec", standalone_mode=True)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,34 @@
+"""Shared fixtures. Tests that use ../shared/ skip cleanly when it is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("RECIPEC_SHARED", REPO.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared is absent")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def external_dir(shared_dir: Path) -> Path:
+    d = shared_dir / "external"
+    if not d.is_dir():
+        pytest.skip("../shared/external is absent")
+    return d
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(shared_dir: Path) -> Path:
+    d = shared_dir / "corpus"
+    if not d.is_dir():
+        pytest.skip("../shared/corpus is absent")
+    return d

@@ -1,0 +1,1 @@
+"""yolo: the bundled YOLOv5 (our own code, written from the published architecture)."""
