@@ -1,0 +1,67 @@
+"""Model EMA as YOLOv5 describes it, with pruning masks applied to the average too.
+
+``decay(updates) = 0.9999 * (1 - exp(-updates / 2000))``: the average follows the model closely early on
+and slowly later. Every floating-point entry of the state dict (weights, biases, BN running stats) is averaged;
+integer buffers (``num_batches_tracked``) are copied. Pruned positions are multiplied by the mask after each
+update so the EMA keeps every zero bit-exact (SparseML lost sparsity in the EMA copy, issue #1486).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+
+
+class ModelEMA:
+    """Exponential moving average of a model's state dict. ``enabled`` is turned off at QAT start."""
+
+    def __init__(self, model: nn.Module, decay: float = 0.9999, tau: float = 2000.0, updates: int = 0):
+        self.ema = copy.deepcopy(_unwrap(model)).eval()
+        for p in self.ema.parameters():
+            p.requires_grad_(False)
+        self.decay, self.tau, self.updates = decay, tau, updates
+        self.enabled = True
+
+    def decay_at(self, updates: int) -> float:
+        """The weight kept from the old average at update number ``updates`` (1-based)."""
+        return self.decay * (1.0 - math.exp(-updates / self.tau))
+
+    @torch.no_grad()
+    def update(self, model: nn.Module, masks: Mapping[str, torch.Tensor] | None = None) -> None:
+        """Blend in ``model``'s current state, then zero the masked positions."""
+        if not self.enabled:
+            return
+        self.updates += 1
+        d = self.decay_at(self.updates)
+        src = _unwrap(model).state_dict()
+        for name, value in self.ema.state_dict().items():
+            if value.dtype.is_floating_point:
+                value.mul_(d).add_(src[name].detach().to(value.dtype), alpha=1.0 - d)
+            else:
+                value.copy_(src[name])
+        if masks:
+            self.apply_masks(masks)
+
+    @torch.no_grad()
+    def apply_masks(self, masks: Mapping[str, torch.Tensor]) -> None:
+        """Multiply each named EMA tensor by its mask (True/1 = kept)."""
+        sd = self.ema.state_dict()
+        for name, mask in masks.items():
+            if name in sd:
+                sd[name].mul_(mask.to(sd[name].dtype))
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().clone() for k, v in self.ema.state_dict().items()}
+
+    def load_state_dict(self, state: Mapping[str, torch.Tensor], updates: int) -> None:
+        self.ema.load_state_dict(state)
+        self.updates = updates
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    """The module inside DDP / DataParallel."""
+    return model.module if hasattr(model, "module") and isinstance(model.module, nn.Module) else model
