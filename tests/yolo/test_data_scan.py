@@ -1,0 +1,106 @@
+"""Every kind of bad input is reported once with its file name, then skipped or clipped."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from yolo.data.scan import load_rgb, parse_label_text, scan
+
+
+def _img(p: Path, size=(64, 48), **kw) -> str:
+    p.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, (100, 50, 25)).save(p, **kw)
+    return str(p)
+
+
+def _lbl(img: str, text: str) -> None:
+    p = Path(img.replace("/images/", "/labels/")).with_suffix(".txt")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+
+
+@pytest.mark.parametrize("text, kind, n", [
+    ("0 0.5 0.5 0.2\n", "bad_fields", 0),
+    ("0 0.5 0.5 0.2 0.2 0.1\n", "bad_fields", 0),
+    ("0 a 0.5 0.2 0.2\n", "bad_value", 0),
+    ("0 0.5 0.5 -0.2 0.2\n", "bad_value", 0),
+    ("3 0.5 0.5 0.2 0.2\n", "class_out_of_range", 0),
+    ("-1 0.5 0.5 0.2 0.2\n", "class_out_of_range", 0),
+    ("1.5 0.5 0.5 0.2 0.2\n", "class_out_of_range", 0),
+    ("0 0.95 0.5 0.2 0.2\n", "coords_clipped", 1),
+    ("0 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2 0.2\n", "duplicate_labels", 1),
+])
+def test_bad_label_lines(text, kind, n):
+    arr, issues = parse_label_text(text, nc=3, file="f.txt")
+    assert [i.kind for i in issues] == [kind] and issues[0].file == "f.txt"
+    assert arr.shape == (n, 5)
+
+
+def test_clipping_keeps_the_inside_part():
+    arr, _ = parse_label_text("0 0.95 0.5 0.2 0.2\n", nc=1, file="f")
+    np.testing.assert_allclose(arr[0], [0, 0.925, 0.5, 0.15, 0.2], atol=1e-6)
+
+
+def test_polygon_labels_become_boxes():
+    arr, issues = parse_label_text("1 0.1 0.2 0.5 0.2 0.3 0.6\n", nc=2, file="f")
+    assert not issues
+    np.testing.assert_allclose(arr[0], [1, 0.3, 0.4, 0.4, 0.4], atol=1e-6)
+
+
+def test_many_bad_lines_are_one_issue_per_kind():
+    _, issues = parse_label_text("\n".join(["9 0.5 0.5 0.1 0.1"] * 12), nc=2, file="f")
+    assert len(issues) == 1 and "..." in issues[0].detail
+
+
+def test_scan_reports_each_bad_file_once(tmp_path):
+    d = tmp_path / "images"
+    good = _img(d / "good.jpg")
+    _lbl(good, "0 0.5 0.5 0.5 0.5\n")
+    nolabel = _img(d / "nolabel.png")
+    empty = _img(d / "empty.png")
+    _lbl(empty, "")
+    corrupt = d / "corrupt.jpg"
+    corrupt.write_bytes(b"not an image at all")
+    trunc = d / "trunc.jpg"
+    full = Path(_img(tmp_path / "x" / "full.jpg", size=(200, 200), quality=95)).read_bytes()
+    trunc.write_bytes(full[: len(full) - 200])
+    badcls = _img(d / "badcls.png")
+    _lbl(badcls, "7 0.5 0.5 0.1 0.1\n0 0.5 0.5 0.1 0.1\n")
+    res = scan([good, nolabel, empty, str(corrupt), str(trunc), badcls], nc=2)
+    kinds = {(i.kind, Path(i.file).stem) for i in res.issues}
+    assert kinds == {("missing_label", "nolabel"), ("empty_label", "empty"), ("corrupt_image", "corrupt"),
+                     ("truncated_image", "trunc"), ("class_out_of_range", "badcls")}
+    assert len(res.issues) == 5
+    assert [Path(f).stem for f in res.files] == ["good", "nolabel", "empty", "badcls"]
+    assert [len(lb) for lb in res.labels] == [1, 0, 0, 1]
+    s = res.summary()
+    for name in ("nolabel.png", "corrupt.jpg", "trunc.jpg", "badcls.txt", "empty.txt"):
+        assert name in s
+    assert "6 images: 4 kept" in s
+
+
+def test_scan_cache_is_json_and_invalidated_by_changes(tmp_path):
+    img = _img(tmp_path / "images/a.png")
+    _lbl(img, "0 0.5 0.5 0.5 0.5\n")
+    cache = tmp_path / "cache"
+    r1 = scan([img], nc=1, cache_dir=cache)
+    files = list(cache.glob("*.json"))
+    assert len(files) == 1 and files[0].read_text().startswith("{")
+    r2 = scan([img], nc=1, cache_dir=cache)
+    np.testing.assert_array_equal(r1.labels[0], r2.labels[0])
+    _lbl(img, "0 0.5 0.5 0.5 0.5\n0 0.2 0.2 0.1 0.1\n")
+    r3 = scan([img], nc=1, cache_dir=cache)
+    assert len(r3.labels[0]) == 2
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    p = tmp_path / "rot.jpg"
+    im = Image.new("RGB", (40, 20), (0, 0, 0))
+    ex = im.getexif()
+    ex[0x0112] = 6  # rotate 90 degrees: displayed as 20 wide, 40 tall
+    im.save(p, exif=ex)
+    assert load_rgb(str(p)).shape == (40, 20, 3)
+    assert scan([str(p)], nc=1).shapes == [(20, 40)]
+    assert load_rgb(str(p), 20).shape == (20, 10, 3)
