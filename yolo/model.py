@@ -82,6 +82,7 @@ def build_model(cfg: str | dict = "yolov5s", nc: int = 80, names: list[str] | No
     """A freshly initialised YOLOv5 (train mode): BN eps 1e-3 / momentum 0.03 and YOLOv5's Detect bias
     priors. `cfg`: "yolov5n|s|m|l|x" (or the letter) or an ultralytics-style dict with multiples."""
     arch = resolve(cfg, nc)
-    model = YoloModel(arch, cfg if isinstance(cfg, dict) else arch.name, names)
+    # A dict with standard multiples is named by its scale (anchors live in the `anchors` buffer anyway).
+    model = YoloModel(arch, cfg if arch.name == "custom" else arch.name, names)
     model.detect.init_biases()
     return model
