@@ -1,0 +1,102 @@
+"""Runtimes for the pruning modifiers: Constant, GMPruning, Magnitude, GlobalMagnitude.
+
+When: the plan's ``PruningSchedule`` for this modifier (``update_steps``: step -> target sparsity,
+``start_step``, ``end_step``, ``leave_enabled``). What: masks from ``engine.pruning`` (magnitude per layer or
+global, ``mask_type`` blocks; Constant = the zeros present at its start), held by the shared
+:class:`engine.runtime.MaskSet`. The update runs in the pre-step hook (after backward, before the optimizer
+step), as SparseML does. With ``leave_enabled: false`` the masks are released after the end update.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+from engine import events as ev
+from engine.runtime import ModifierRuntime, RuntimeError_, register
+
+GLOBAL_KINDS = ("GlobalMagnitudePruningModifier",)
+
+
+def schedule_for(plan: Any, spec: Any, index: int) -> Any:
+    """The plan's pruning schedule of the recipe modifier at ``index`` (matched by index, then by order)."""
+    scheds = list(getattr(plan, "pruning", None) or getattr(plan, "pruning_schedules", ()) or ())
+    for s in scheds:
+        for attr in ("modifier_index", "index"):
+            if getattr(s, attr, None) == index:
+                return s
+    for s in scheds:
+        if getattr(s, "spec", None) is spec or getattr(s, "modifier", None) is spec:
+            return s
+    raise RuntimeError_(f"the plan has no pruning schedule for modifier #{index} ({spec.kind})")
+
+
+@register
+class PruningRuntime(ModifierRuntime):
+    kinds = ("ConstantPruningModifier", "GMPruningModifier", "MagnitudePruningModifier", *GLOBAL_KINDS)
+
+    def __init__(self, spec: Any, ctx: Any, index: int) -> None:
+        super().__init__(spec, ctx, index)
+        from engine.pruning.mask_creators import parse_mask_type
+        from engine.pruning.params import resolve_params
+
+        res = resolve_params(ctx.model, getattr(spec, "params", None))
+        msg = res.error_message(f"{spec.kind}.params")
+        if msg:
+            raise RuntimeError_(msg)
+        named = dict(ctx.model.named_parameters())
+        self.names = list(res.names)
+        self.params = [named[n] for n in self.names]
+        self.schedule = schedule_for(ctx.plan, spec, index)
+        self.constant = spec.kind == "ConstantPruningModifier"
+        self.global_ = spec.kind in GLOBAL_KINDS or bool(getattr(spec, "global_sparsity", False))
+        try:
+            self.mask_type = parse_mask_type(getattr(spec, "mask_type", "unstructured"))
+        except ValueError as exc:
+            raise RuntimeError_(f"{spec.kind}.mask_type: {exc}") from None
+        from engine.pruning import MaskSet
+
+        self.maskset = MaskSet(ctx.model, self.names)
+        self.started = False
+        self.released = False
+        self.applied: float | None = None
+
+    def pre_step(self, e: ev.OptimizerPreStep) -> None:
+        if self.released:
+            return
+        if self.constant:
+            if not self.started and e.step >= int(self.schedule.start_step):
+                from engine.pruning import constant_mask
+
+                self.maskset.set_masks([constant_mask(p.detach()) for p in self.maskset.params])
+                self._started()
+            return
+        target = self.schedule.update_steps.get(e.step)
+        if target is None:
+            return
+        self.maskset.update(float(target), self.mask_type, self.global_)
+        self.applied = float(target)
+        self._started()
+        end = getattr(self.schedule, "end_step", None)
+        if end is not None and e.step >= end and not getattr(self.schedule, "leave_enabled", True):
+            self.maskset.enabled = False
+            self.released = True
+            self.ctx.log(f"{self.spec.kind}: masks released after step {e.step} (leave_enabled: false)")
+
+    def _started(self) -> None:
+        self.maskset.apply_()
+        if not self.started:
+            self.ctx.masks.add(self.index, self.maskset)
+        self.started = True
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"started": self.started, "released": self.released, "applied": self.applied,
+                "masks": self.maskset.state_dict() if self.started else None}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.released = bool(state.get("released", False))
+        self.applied = state.get("applied")
+        if state.get("started") and state.get("masks") is not None:
+            self.maskset.load_state_dict(state["masks"])
+            self._started()
+        self.maskset.enabled = not self.released

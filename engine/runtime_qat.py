@@ -1,0 +1,83 @@
+"""Runtime for QuantizationModifier: switches QAT on, freezes BN stats and observers at the plan's steps.
+
+When: the plan's ``QatSchedule(start_step, freeze_bn_step, disable_observer_step)``. QAT is switched on at the
+*batch start* of ``start_step`` so that step's forward is already fake-quantized. At start the loop is told
+(``ctx.flags``) to disable the EMA and AMP, as the SparseML YOLOv5 integration does; we do **not** shrink the
+batch (SparseML's ``batch // 4`` left its steps_per_epoch stale, SPEC §6.3): an epoch stays a fraction of the
+current loader length. What: ``engine.quant`` (fold Conv+BN, fake-quant weights per channel int8 and
+activations per tensor uint8, straight-through gradients).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine import events as ev
+from engine.runtime import ModifierRuntime, RuntimeError_, register
+
+
+@register
+class QuantizationRuntime(ModifierRuntime):
+    kinds = ("QuantizationModifier",)
+
+    def __init__(self, spec: Any, ctx: Any, index: int) -> None:
+        super().__init__(spec, ctx, index)
+        self.schedule = getattr(ctx.plan, "qat", None)
+        if self.schedule is None:
+            raise RuntimeError_("the plan has no QAT schedule for the QuantizationModifier")
+        self.started = False
+        self.bn_frozen = False
+        self.observers_off = False
+        self.handle: Any = None
+
+    def batch_start(self, e: ev.BatchStart) -> None:
+        s = self.schedule
+        if not self.started and e.step >= s.start_step:
+            self.start()
+        if self.started and not self.bn_frozen and s.freeze_bn_step is not None and e.step >= s.freeze_bn_step:
+            self.handle.freeze_bn_stats()
+            self.bn_frozen = True
+            self.ctx.log(f"QAT: BatchNorm statistics frozen at step {e.step}")
+        if (self.started and not self.observers_off and s.disable_observer_step is not None
+                and e.step >= s.disable_observer_step):
+            self.handle.disable_observers()
+            self.observers_off = True
+            self.ctx.log(f"QAT: observers disabled at step {e.step}")
+
+    def start(self, state: dict[str, Any] | None = None) -> None:
+        from engine.quant import prepare_qat  # the QAT library (engine/quant)
+
+        if self.ctx.flags.get("already_quantized"):
+            raise RuntimeError_(
+                "Quantization can not be applied more than once: the weights come from a quantized checkpoint "
+                "and the recipe has a QuantizationModifier. Start from the pre-QAT checkpoint "
+                "(zoo: ?checkpoint=preqat or training/model.ckpt.pt) or drop the QuantizationModifier."
+            )
+        self.handle = prepare_qat(self.ctx.model, self.spec)
+        if state:
+            self.handle.load_state_dict(state)
+        self.started = True
+        f = self.ctx.flags
+        f["qat"] = True
+        f["qat_handle"] = self.handle
+        if f.get("ema_enabled") or f.get("amp_enabled"):
+            self.ctx.log("QAT starts: EMA and AMP disabled for the rest of the run (as SparseML's YOLOv5 does)")
+        else:
+            self.ctx.log("QAT starts")
+        f["ema_enabled"] = False
+        f["amp_enabled"] = False
+        self.ctx.masks.rebind(self.ctx.model)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"started": self.started, "bn_frozen": self.bn_frozen, "observers_off": self.observers_off,
+                "qat": self.handle.state_dict() if self.handle is not None else None}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("started"):
+            self.start(state.get("qat"))
+            if state.get("bn_frozen"):
+                self.handle.freeze_bn_stats()
+                self.bn_frozen = True
+            if state.get("observers_off"):
+                self.handle.disable_observers()
+                self.observers_off = True

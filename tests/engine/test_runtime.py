@@ -1,0 +1,196 @@
+"""Modifier runtime on a toy model with a hand-written plan: LR per step, pruning on the plan's steps,
+masks held through SGD momentum and the EMA, registry coverage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from engine import loop, optim
+from engine.ema import ModelEMA
+from engine.runtime import RUNTIMES, Context, MaskRegistry, Runtime, RuntimeError_, build_runtimes
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str
+    params: object = "__ALL_PRUNABLE__"
+    start_epoch: float = 0.0
+    end_epoch: float = -1.0
+    mask_type: object = "unstructured"
+    leave_enabled: bool = True
+
+
+@dataclass
+class Sched:
+    modifier_index: int
+    update_steps: dict
+    start_step: int
+    end_step: int | None
+    leave_enabled: bool = True
+
+
+@dataclass
+class FakePlan:
+    S: int
+    epochs: int
+    pruning: list = field(default_factory=list)
+    qat: object = None
+
+    def lr_at(self, step):
+        return (0.001 * (step + 1), 0.002 * (step + 1), 0.003 * (step + 1))
+
+
+@dataclass
+class Recipe:
+    modifiers: tuple
+
+
+class Toy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.c1, self.bn, self.c2 = nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.Conv2d(8, 4, 1)
+
+    def forward(self, x):
+        return self.c2(torch.relu(self.bn(self.c1(x))))
+
+
+def toy_loss(pred, targets):
+    loss = (pred - targets.mean()).pow(2).mean()
+    return loss, torch.stack([loss.detach(), loss.detach() * 0, loss.detach() * 0])
+
+
+def session(tmp_path: Path, recipe, plan, *, epochs=2, S=4, stop_after=None, logs=None):
+    model = Toy()
+    opt = optim.build_optimizer(model, optim.load_hyp(None))
+    ctx = Context(model, opt, plan, MaskRegistry(), log=(logs.append if logs is not None else print))
+    rt = Runtime(build_runtimes(recipe, ctx), ctx)
+    g = torch.Generator().manual_seed(1)
+    data = [(torch.rand(2, 3, 8, 8, generator=g), torch.rand(3, 6, generator=g)) for _ in range(S)]
+    return loop.Session(model=model, optimizer=opt, runtime=rt, plan=plan,
+                        train_loader_for=lambda e, first: data[first:], steps_per_epoch=S, loss_fn=toy_loss,
+                        validate=None, save_dir=tmp_path, meta={"nc": 4}, ema=ModelEMA(model), epochs=epochs,
+                        progress=False, log=lambda m: None, stop_after=stop_after)
+
+
+def record_lrs(opt):
+    seen = []
+    opt.register_step_pre_hook(lambda o, a, k: seen.append(tuple(g["lr"] for g in o.param_groups)))
+    return seen
+
+
+def test_lr_every_step_equals_plan(tmp_path):
+    plan = FakePlan(4, 2)
+    s = session(tmp_path, Recipe((Spec("EpochRangeModifier"), Spec("LearningRateFunctionModifier"),
+                                  Spec("SetLearningRateModifier"))), plan)
+    seen = record_lrs(s.optimizer)
+    loop.run(s)
+    assert seen == [plan.lr_at(i) for i in range(8)]
+    assert len([m for m in s.runtime.modifiers if type(m).__name__ == "LearningRateRuntime"]) == 1
+
+
+def test_gmp_on_plan_steps_and_masks_hold(tmp_path):
+    sched = Sched(0, {0: 0.2, 2: 0.5, 4: 0.7}, 0, 4)
+    plan = FakePlan(4, 2, pruning=[sched])
+    s = session(tmp_path, Recipe((Spec("GMPruningModifier"),)), plan)
+    loop.run(s)
+    model = s.model
+    for name in ("c1.weight", "c2.weight"):
+        w = model.get_parameter(name)
+        assert abs(float((w == 0).float().mean()) - 0.7) < 0.02
+        zeros = w == 0
+        assert torch.all(s.ema.ema.get_parameter(name)[zeros] == 0)
+        buf = s.optimizer.state[w]["momentum_buffer"]
+        assert torch.all(buf[zeros] == 0)
+    ck = torch.load(tmp_path / "weights" / "last.pt", weights_only=True)
+    assert set(ck["masks"]) == {"c1.weight", "c2.weight"} and ck["step"] == 8
+    assert torch.equal(ck["masks"]["c1.weight"], ck["model"]["c1.weight"] != 0)
+
+
+def test_constant_keeps_existing_zeros(tmp_path):
+    plan = FakePlan(4, 1, pruning=[Sched(0, {}, 0, None)])
+    s = session(tmp_path, Recipe((Spec("ConstantPruningModifier"),)), plan, epochs=1)
+    w = s.model.c1.weight
+    with torch.no_grad():
+        w[w.abs() < 0.1] = 0
+    zeros = (w == 0).clone()
+    loop.run(s)
+    assert torch.equal(w == 0, zeros) and zeros.any()
+    assert torch.equal(s.ema.ema.c1.weight == 0, zeros)
+
+
+def test_leave_enabled_false_releases(tmp_path):
+    plan = FakePlan(4, 2, pruning=[Sched(0, {0: 0.5, 3: 0.6}, 0, 3, leave_enabled=False)])
+    logs = []
+    s = session(tmp_path, Recipe((Spec("GMPruningModifier"),)), plan, logs=logs)
+    loop.run(s)
+    assert any("released" in m for m in logs)
+    assert float((s.model.c1.weight == 0).float().mean()) < 0.6  # weights regrow after release
+
+
+def test_unknown_kind_and_unmatched_params():
+    model = Toy()
+    ctx = Context(model, optim.build_optimizer(model, optim.load_hyp(None)), FakePlan(4, 1), MaskRegistry())
+    with pytest.raises(RuntimeError_, match="not run by recipec train"):
+        build_runtimes(Recipe((Spec("DistillationModifier"),)), ctx)
+    ctx.plan.pruning = [Sched(0, {0: 0.5}, 0, 1)]
+    with pytest.raises(RuntimeError_, match="matched nothing"):
+        build_runtimes(Recipe((Spec("GMPruningModifier", params=["model.99.weight"]),)), ctx)
+
+
+def test_registry_covers_runnable_kinds():
+    expected = {"EpochRangeModifier", "LearningRateFunctionModifier", "SetLearningRateModifier",
+                "LearningRateModifier", "SetWeightDecayModifier", "ConstantPruningModifier", "GMPruningModifier",
+                "MagnitudePruningModifier", "GlobalMagnitudePruningModifier", "QuantizationModifier"}
+    import engine.runtime_pruning  # noqa: F401
+    import engine.runtime_qat  # noqa: F401
+
+    assert expected <= set(RUNTIMES)
+
+
+def test_nonfinite_loss_names_step_and_keeps_checkpoint(tmp_path):
+    plan = FakePlan(4, 2)
+    s = session(tmp_path, Recipe(()), plan)
+    calls = {"n": 0}
+
+    def bad_loss(pred, t):
+        calls["n"] += 1
+        loss, items = toy_loss(pred, t)
+        return (loss * float("nan") if calls["n"] == 6 else loss), items
+
+    s.loss_fn = bad_loss
+    with pytest.raises(loop.NonFiniteLoss, match="at step 5 .epoch 1, batch 1.") as ei:
+        loop.run(s)
+    kept = torch.load(ei.value.kept, weights_only=True)
+    assert kept["step"] == 4 and all(torch.isfinite(v).all() for v in kept["model"].values()
+                                     if v.is_floating_point())
+
+
+def test_stop_and_resume_reproduces(tmp_path):
+    def make(d, stop=None):
+        plan = FakePlan(4, 3, pruning=[Sched(0, {0: 0.3, 4: 0.5, 8: 0.6}, 0, 8)])
+        return session(d, Recipe((Spec("GMPruningModifier"), Spec("LearningRateFunctionModifier"))), plan,
+                       epochs=3, stop_after=stop)
+
+    full = make(tmp_path / "full")
+    loop.run(full)
+    part = make(tmp_path / "part", stop=6)
+    with pytest.raises(loop.Stopped):
+        loop.run(part)
+    ck = torch.load(tmp_path / "part" / "weights" / "last.pt", weights_only=True)
+    res = make(tmp_path / "part")
+    res.model.load_state_dict(ck["model"])
+    res.runtime.load_state_dict(ck["runtime"])
+    res.optimizer.load_state_dict(ck["optimizer"])
+    res.ema.load_state_dict(ck["ema"], ck["updates"])
+    res.step = ck["step"]
+    loop.run(res)
+    assert res.step == full.step == 12
+    for n, p in full.model.named_parameters():
+        assert torch.equal(p == 0, res.model.get_parameter(n) == 0), n
+        assert torch.equal(p, res.model.get_parameter(n)), n
