@@ -1,0 +1,146 @@
+"""Conv+BN folding: the float fold used by export, and the QAT modules that train through it.
+
+`fold_conv_bn(w, b, bn)`: w_f = w * gamma / sqrt(var + eps) (per output channel), b_f = beta + (b - mean)
+* gamma / sqrt(var + eps). A masked `w` keeps its zeros in `w_f` (a per-channel multiply).
+
+`QATConvBn` replaces a conv block `(conv: Conv2d, bn: BatchNorm2d[, act])` in place. It keeps the very
+same `conv`, `bn`, `act` children, so parameter names (`model.0.conv.weight`, `model.0.bn.running_mean`)
+and Parameter objects (optimizer, MaskSet) are unchanged. Forward:
+- BN live (training, stats not frozen): y = conv(aq(x), wq(w_f)) / f, then `bn(y)` with batch stats,
+  running stats update (f = gamma / sqrt(running_var + eps); w_f uses the running stats). This is the
+  standard "simulated fold" so the quantized weight is the one that will be exported.
+- BN frozen (`freeze_bn_stats`) or eval: y = conv(aq(x), wq(w_f)) + b_f, exactly the exported math.
+`QATConv2d` is the same for a bare conv (no BN; e.g. the Detect head's 1x1 convs); it subclasses
+`nn.Conv2d` and reuses the original `weight`/`bias` Parameters.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.quant.fake_quant import ActFakeQuant, WeightFakeQuant
+from engine.quant.spec import QuantSpec
+
+
+def bn_factor(bn: nn.BatchNorm2d) -> torch.Tensor:
+    """gamma / sqrt(running_var + eps), per channel."""
+    std = torch.sqrt(bn.running_var + bn.eps)
+    return (bn.weight / std) if bn.affine else 1.0 / std
+
+
+def fold_conv_bn(w: torch.Tensor, b: torch.Tensor | None, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+    """Folded (weight, bias) of conv(w, b) followed by BN in eval mode."""
+    f = bn_factor(bn)
+    beta = bn.bias if bn.affine else torch.zeros_like(bn.running_mean)
+    b0 = b if b is not None else torch.zeros_like(bn.running_mean)
+    return w * f.reshape(-1, *([1] * (w.dim() - 1))), beta + (b0 - bn.running_mean) * f
+
+
+def _conv(conv: nn.Conv2d, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+    if conv.padding_mode != "zeros":
+        raise ValueError("QAT supports zero padding only")
+    return F.conv2d(x, w, b, conv.stride, conv.padding, conv.dilation, conv.groups)
+
+
+class QATConvBn(nn.Module):
+    """Quantization-aware conv block with BN folded (see module docstring). `orig` restores the float block."""
+
+    def __init__(self, block: nn.Module, spec: QuantSpec):
+        super().__init__()
+        self.conv = block.conv
+        self.bn = block.bn
+        self.act = getattr(block, "act", None) or nn.Identity()
+        qa, qw = spec.act_range, spec.weight_range
+        self.aq = ActFakeQuant(*qa, spec.averaging_constant)
+        self.wq = WeightFakeQuant(self.conv.out_channels, *qw)
+        self.oq = ActFakeQuant(*qa, spec.averaging_constant) if spec.quantize_conv_activations else None
+        self.bn_frozen = False
+        self._orig = [block]  # a list: not registered as a child (no duplicate state-dict keys)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.aq(x)
+        f = bn_factor(self.bn)
+        w = self.wq(self.conv.weight * f.reshape(-1, 1, 1, 1))
+        if self.training and not self.bn_frozen:
+            y = _conv(self.conv, x, w, None) / f.reshape(1, -1, 1, 1)
+            if self.conv.bias is not None:
+                y = y + self.conv.bias.reshape(1, -1, 1, 1)
+            y = self.bn(y)
+        else:
+            beta = self.bn.bias if self.bn.affine else 0.0
+            b0 = self.conv.bias if self.conv.bias is not None else 0.0
+            y = _conv(self.conv, x, w, beta + (b0 - self.bn.running_mean) * f)
+        if self.oq is not None:
+            y = self.oq(y)
+        return self.act(y)
+
+    def folded(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Float folded (weight, bias) from the current running stats (before weight fake-quant)."""
+        return fold_conv_bn(self.conv.weight, self.conv.bias, self.bn)
+
+    def train(self, mode: bool = True) -> "QATConvBn":
+        super().train(mode)
+        if self.bn_frozen:
+            self.bn.eval()
+        return self
+
+    def strip(self) -> nn.Module:
+        """The original float block, with the (trained) children put back."""
+        block = self._orig[0]
+        block.conv, block.bn = self.conv, self.bn
+        if hasattr(block, "act"):
+            block.act = self.act
+        block.train(self.training)
+        return block
+
+
+class QATConv2d(nn.Conv2d):
+    """A bare Conv2d with input and per-channel weight fake-quant; shares the original Parameters."""
+
+    @classmethod
+    def from_conv(cls, conv: nn.Conv2d, spec: QuantSpec) -> "QATConv2d":
+        new = cls.__new__(cls)
+        nn.Module.__init__(new)
+        for k in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "transposed",
+                  "output_padding", "groups", "padding_mode"):
+            setattr(new, k, getattr(conv, k))
+        if hasattr(conv, "_reversed_padding_repeated_twice"):
+            new._reversed_padding_repeated_twice = conv._reversed_padding_repeated_twice
+        new.weight = conv.weight
+        new.bias = conv.bias
+        qa, qw = spec.act_range, spec.weight_range
+        new.aq = ActFakeQuant(*qa, spec.averaging_constant)
+        new.wq = WeightFakeQuant(conv.out_channels, *qw)
+        new.oq = ActFakeQuant(*qa, spec.averaging_constant) if spec.quantize_conv_activations else None
+        new._orig = [conv]
+        new.train(conv.training)
+        return new
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = _conv(self, self.aq(x), self.wq(self.weight), self.bias)
+        return self.oq(y) if self.oq is not None else y
+
+    def strip(self) -> nn.Module:
+        conv = self._orig[0]
+        conv.weight, conv.bias = self.weight, self.bias
+        conv.train(self.training)
+        return conv
+
+
+class QATAdd(nn.Module):
+    """Residual add with both inputs fake-quantized (uint8, per tensor)."""
+
+    def __init__(self, add: nn.Module, spec: QuantSpec):
+        super().__init__()
+        qa = spec.act_range
+        self.aq_a = ActFakeQuant(*qa, spec.averaging_constant)
+        self.aq_b = ActFakeQuant(*qa, spec.averaging_constant)
+        self._orig = [add]
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return self._orig[0](self.aq_a(a), self.aq_b(b))
+
+    def strip(self) -> nn.Module:
+        return self._orig[0]

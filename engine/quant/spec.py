@@ -1,0 +1,88 @@
+"""QuantSpec: pure-data QAT configuration (what to quantize, how), separate from the modules it builds.
+
+Built by the engine from a recipe's (legacy) QuantizationModifier with `QuantSpec.from_modifier(spec)`,
+or directly. Serialised with `to_dict()` (stored in checkpoints next to the QAT state, with `version`).
+
+Numerics (fixed, stated here once):
+- weights: per output channel, symmetric, signed int8 in **[-127, 127]** (zero point 0; the -128 code is
+  never used so +w and -w quantize symmetrically; ONNX int8 holds it as is);
+- activations: per tensor, asymmetric, uint8 [0, 255], EMA min/max observer (averaging constant 0.01,
+  the range always includes 0 so that zero is exact);
+- gradients: straight-through (inside the clamp range).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SPEC_VERSION = 1
+
+
+@dataclass(frozen=True)
+class QuantSpec:
+    """What `prepare_qat` does. Field names follow SparseML's legacy QuantizationModifier.
+
+    - `submodules`: module-name prefixes to quantize (dot-aware: `model.2` covers `model.2.cv1`, not
+      `model.24`); None = whole model. `['model.0', ..., 'model.23']` leaves the Detect head float.
+    - `exclude_module_types`: class names never quantized (e.g. `Add` to keep residual adds float,
+      `Conv2d` to skip bare convs). `SiLU` is accepted and is a no-op (activations run in float).
+    - `quantize_conv_activations`: False (the YOLOv5 idiom) = no fake-quant on conv outputs: one Q/DQ
+      per tensor boundary, at each quantized conv's input. True adds a conv-output fake-quant too.
+    - `quantize_add_inputs`: fake-quantize both inputs of each residual `Add`.
+    """
+
+    submodules: tuple[str, ...] | None = None
+    exclude_module_types: tuple[str, ...] = ()
+    quantize_conv_activations: bool = False
+    quantize_add_inputs: bool = True
+    activation_bits: int = 8
+    weight_bits: int = 8
+    averaging_constant: float = 0.01
+    version: int = field(default=SPEC_VERSION)
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.activation_bits <= 8 or not 2 <= self.weight_bits <= 8:
+            raise ValueError("activation_bits and weight_bits must be in [2, 8]")
+        if not 0.0 < self.averaging_constant <= 1.0:
+            raise ValueError("averaging_constant must be in (0, 1]")
+
+    @property
+    def act_range(self) -> tuple[int, int]:
+        return 0, 2 ** self.activation_bits - 1
+
+    @property
+    def weight_range(self) -> tuple[int, int]:
+        q = 2 ** (self.weight_bits - 1) - 1
+        return -q, q
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["submodules"] = list(self.submodules) if self.submodules is not None else None
+        d["exclude_module_types"] = list(self.exclude_module_types)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "QuantSpec":
+        if d.get("version", SPEC_VERSION) != SPEC_VERSION:
+            raise ValueError(f"unsupported QuantSpec version {d.get('version')!r} (expected {SPEC_VERSION})")
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        if known.get("submodules") is not None:
+            known["submodules"] = tuple(known["submodules"])
+        known["exclude_module_types"] = tuple(known.get("exclude_module_types") or ())
+        return cls(**known)
+
+    @classmethod
+    def from_modifier(cls, mod: Any) -> "QuantSpec":
+        """From a recipe QuantizationModifier spec (legacy fields read with getattr, defaults otherwise)."""
+        def get(name, default):
+            v = getattr(mod, name, None)
+            return default if v is None else v
+        subs = getattr(mod, "submodules", None)
+        return cls(
+            submodules=tuple(subs) if subs else None,
+            exclude_module_types=tuple(get("exclude_module_types", ())),
+            quantize_conv_activations=bool(get("quantize_conv_activations", False)),
+            activation_bits=int(get("activation_bits", 8)),
+            weight_bits=int(get("weight_bits", 8)),
+        )
