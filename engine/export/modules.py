@@ -1,0 +1,118 @@
+"""Export-time modules: a float or QAT model turned into a frozen graph that ONNX export traces cleanly.
+
+`to_export_module(model)` deep-copies `model` (eval mode) and replaces:
+- every conv block `(conv, bn[, act])` -> `FoldedConv` (BN folded into weight and bias);
+- every `QATConvBn` / `QATConv2d` -> `QConvExport`: input Q/DQ (uint8, per tensor), the folded weight
+  through a per-channel Q/DQ (int8, axis 0), conv, optional output Q/DQ, act;
+- every `QATAdd` -> `QAddExport` (both inputs through Q/DQ).
+torch's exporter emits `torch.fake_quantize_*` as QuantizeLinear + DequantizeLinear; `engine.export.onnx`
+then stores each weight as an int8 initializer (exact zeros stay zeros: round(0 / s) = 0).
+The qparams used are the trained ones (frozen scale when the observer was disabled; otherwise the
+per-channel max |w_f| / 127, identical to what the QAT forward used).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.quant.fold import QATAdd, QATConv2d, QATConvBn, fold_conv_bn
+from engine.quant.observers import symmetric_qparams
+from engine.quant.qat import _is_conv_bn_block
+
+# ONNX int8 QuantizeLinear saturates to [-128, 127]; our weights never use -128 (range [-127, 127]), so
+# exporting with the ONNX range gives bit-identical codes.
+W_QMIN, W_QMAX = -128, 127
+
+
+class FoldedConv(nn.Module):
+    """Conv with BN folded in, then the block's activation."""
+
+    def __init__(self, conv: nn.Conv2d, w: torch.Tensor, b: torch.Tensor, act: nn.Module):
+        super().__init__()
+        self.conv = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                              conv.dilation, conv.groups, bias=True)
+        with torch.no_grad():
+            self.conv.weight.copy_(w)
+            self.conv.bias.copy_(b)
+        self.act = act
+
+    def forward(self, x):
+        return self.act(self.conv(x))
+
+
+class QConvExport(nn.Module):
+    """Q/DQ(input) -> Conv(Q/DQ(weight)) [-> Q/DQ(output)] -> act, all qparams constant."""
+
+    def __init__(self, conv: nn.Conv2d, w: torch.Tensor, b: torch.Tensor | None, w_scale: torch.Tensor,
+                 a_qp: tuple[float, int], o_qp: tuple[float, int] | None, act: nn.Module):
+        super().__init__()
+        self.stride, self.padding, self.dilation, self.groups = conv.stride, conv.padding, conv.dilation, conv.groups
+        self.register_buffer("weight", w.detach().clone())
+        self.register_buffer("bias", b.detach().clone() if b is not None else None)
+        self.register_buffer("w_scale", w_scale.detach().float().clone())
+        self.register_buffer("w_zp", torch.zeros(w.shape[0], dtype=torch.int32))
+        self.a_qp, self.o_qp, self.act = a_qp, o_qp, act
+
+    def forward(self, x):
+        x = torch.fake_quantize_per_tensor_affine(x, self.a_qp[0], self.a_qp[1], 0, 255)
+        w = torch.fake_quantize_per_channel_affine(self.weight, self.w_scale, self.w_zp, 0, W_QMIN, W_QMAX)
+        y = F.conv2d(x, w, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        if self.o_qp is not None:
+            y = torch.fake_quantize_per_tensor_affine(y, self.o_qp[0], self.o_qp[1], 0, 255)
+        return self.act(y)
+
+
+class QAddExport(nn.Module):
+    def __init__(self, qa: QATAdd):
+        super().__init__()
+        self.qp_a, self.qp_b = qa.aq_a.qparams(), qa.aq_b.qparams()
+
+    def forward(self, a, b):
+        a = torch.fake_quantize_per_tensor_affine(a, self.qp_a[0], self.qp_a[1], 0, 255)
+        b = torch.fake_quantize_per_tensor_affine(b, self.qp_b[0], self.qp_b[1], 0, 255)
+        return a + b
+
+
+def _weight_scale(wq, w: torch.Tensor) -> torch.Tensor:
+    if wq.observer_enabled:
+        return symmetric_qparams(w.detach().abs().reshape(w.shape[0], -1).amax(1), wq.qmax)
+    return wq.scale
+
+
+def _convert(m: nn.Module) -> nn.Module | None:
+    if isinstance(m, QATConvBn):
+        w, b = m.folded()
+        oq = m.oq.qparams() if m.oq is not None else None
+        return QConvExport(m.conv, w, b, _weight_scale(m.wq, w), m.aq.qparams(), oq, m.act)
+    if isinstance(m, QATConv2d):
+        oq = m.oq.qparams() if m.oq is not None else None
+        return QConvExport(m, m.weight, m.bias, _weight_scale(m.wq, m.weight), m.aq.qparams(), oq, nn.Identity())
+    if isinstance(m, QATAdd):
+        return QAddExport(m)
+    if _is_conv_bn_block(m):
+        w, b = fold_conv_bn(m.conv.weight, m.conv.bias, m.bn)
+        return FoldedConv(m.conv, w, b, getattr(m, "act", None) or nn.Identity())
+    return None
+
+
+@torch.no_grad()
+def to_export_module(model: nn.Module) -> nn.Module:
+    """Frozen, eval-mode copy of `model` with BN folded and fake-quant as constant Q/DQ (see docstring)."""
+    model = copy.deepcopy(model).eval()
+    todo = []
+    skip: tuple[str, ...] = ()
+    for name, m in model.named_modules():
+        if not name or (skip and name.startswith(skip)):
+            continue
+        new = _convert(m)
+        if new is not None:
+            todo.append((name, new))
+            skip = skip + (name + ".",)
+    for name, new in todo:
+        parent, _, child = name.rpartition(".")
+        setattr(model.get_submodule(parent) if parent else model, child, new.eval())
+    return model
