@@ -1,0 +1,19 @@
+"""recipec.plan: pure schedule functions of the optimizer step (no torch).
+
+`simulate(items, steps_per_epoch)` plans primitive `PlanItem`s; `build_plan(recipe, S)` (in
+`build.py`) plans a compiled `Recipe`. The engine queries the returned `Plan` per step:
+`lr_at(step)`, `pruning[k].sparsity_at(step)` / `update_steps`, `qat.state_at(step)`,
+`weight_decay_at(step)`.
+"""
+
+from recipec.plan.clock import epoch_array, epoch_at, first_step_at_or_after
+from recipec.plan.manager import PlanItem, manager_order
+from recipec.plan.model import ModifierSpan, Plan, PruningSchedule, WeightDecayWrite
+from recipec.plan.qat import QAT_STATES, QatSchedule
+from recipec.plan.simulate import simulate
+
+__all__ = [
+    "Plan", "PruningSchedule", "QatSchedule", "WeightDecayWrite", "ModifierSpan", "PlanItem",
+    "QAT_STATES", "simulate", "manager_order", "epoch_at", "epoch_array",
+    "first_step_at_or_after",
+]
