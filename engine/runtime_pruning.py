@@ -40,13 +40,22 @@ class PruningRuntime(ModifierRuntime):
         from engine.pruning.mask_creators import parse_mask_type
         from engine.pruning.params import resolve_params
 
-        res = resolve_params(ctx.model, getattr(spec, "params", None))
-        msg = res.error_message(f"{spec.kind}.params")
-        if msg:
-            raise RuntimeError_(msg)
-        named = dict(ctx.model.named_parameters())
-        self.names = list(res.names)
-        self.params = [named[n] for n in self.names]
+        final = getattr(spec, "final_sparsity", None)
+        self.per_param: dict[str, float] = {}
+        if isinstance(final, dict):  # SparseML's {sparsity: [params]} form
+            for value, sel in final.items():
+                res = resolve_params(ctx.model, sel)
+                msg = res.error_message(f"{spec.kind}.final_sparsity[{value}]")
+                if msg:
+                    raise RuntimeError_(msg)
+                self.per_param.update({n: float(value) for n in res.names})
+            self.names = list(self.per_param)
+        else:
+            res = resolve_params(ctx.model, getattr(spec, "params", None))
+            msg = res.error_message(f"{spec.kind}.params")
+            if msg:
+                raise RuntimeError_(msg)
+            self.names = list(res.names)
         self.schedule = schedule_for(ctx.plan, spec, index)
         self.constant = spec.kind == "ConstantPruningModifier"
         self.global_ = spec.kind in GLOBAL_KINDS or bool(getattr(spec, "global_sparsity", False))
@@ -65,7 +74,8 @@ class PruningRuntime(ModifierRuntime):
         if self.released:
             return
         if self.constant:
-            if not self.started and e.step >= int(self.schedule.start_step):
+            start = self.schedule.start_step
+            if not self.started and start is not None and e.step >= start:
                 from engine.pruning import constant_mask
 
                 self.maskset.set_masks([constant_mask(p.detach()) for p in self.maskset.params])
@@ -74,7 +84,7 @@ class PruningRuntime(ModifierRuntime):
         target = self.schedule.update_steps.get(e.step)
         if target is None:
             return
-        self.maskset.update(float(target), self.mask_type, self.global_)
+        self.maskset.update(self._targets(e.step, float(target)), self.mask_type, self.global_)
         self.applied = float(target)
         self._started()
         end = getattr(self.schedule, "end_step", None)
@@ -83,7 +93,14 @@ class PruningRuntime(ModifierRuntime):
             self.released = True
             self.ctx.log(f"{self.spec.kind}: masks released after step {e.step} (leave_enabled: false)")
 
+    def _targets(self, step: int, target: float) -> float | list[float]:
+        """One sparsity, or one per parameter when ``final_sparsity`` maps values to params."""
+        if not self.per_param:
+            return target
+        return [self.schedule.target_for(self.per_param[n], step) for n in self.names]
+
     def _started(self) -> None:
+        _broadcast(self.maskset)
         self.maskset.apply_()
         if not self.started:
             self.ctx.masks.add(self.index, self.maskset)
@@ -100,3 +117,12 @@ class PruningRuntime(ModifierRuntime):
             self.maskset.load_state_dict(state["masks"])
             self._started()
         self.maskset.enabled = not self.released
+
+
+def _broadcast(maskset: Any) -> None:
+    """Under DDP, make every rank hold rank 0's masks (they agree already; this makes it a guarantee)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        for m in maskset.masks:
+            dist.broadcast(m, src=0)

@@ -1,0 +1,108 @@
+"""Data plumbing for training: a deterministic, resumable, rank-sharded batch order and the validation hook.
+
+Batch order: epoch ``e`` shuffles the dataset with a generator seeded from ``(seed, e)``, pads it to a multiple
+of the world size, takes every ``world``-th index for this rank and cuts batches; resuming at batch ``k`` skips
+the first ``k`` batches of that same order. Augmentation draws come from ``YoloDataset``'s per-sample streams
+``(seed, epoch, index)``. So an interrupted run resumed at step ``k`` sees exactly the batches the
+uninterrupted run saw, for any number of loader workers.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader, Sampler
+
+
+class EpochBatchSampler(Sampler):
+    """Yields index lists (batches) for ``epoch`` starting at batch ``first``; ``len`` = batches per epoch."""
+
+    def __init__(self, n: int, batch: int, seed: int, rank: int = 0, world: int = 1):
+        self.n, self.batch, self.seed, self.rank, self.world = n, batch, seed, rank, world
+        self.epoch, self.first = 0, 0
+        self.per_rank = math.ceil(n / world)
+
+    def set(self, epoch: int, first: int) -> None:
+        self.epoch, self.first = epoch, first
+
+    def __len__(self) -> int:
+        return math.ceil(self.per_rank / self.batch)
+
+    def order(self, epoch: int) -> list[list[int]]:
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        perm = torch.randperm(self.n, generator=g).tolist()
+        perm += perm[: self.per_rank * self.world - self.n]  # pad so every rank gets the same count
+        mine = perm[self.rank::self.world]
+        return [mine[i:i + self.batch] for i in range(0, len(mine), self.batch)]
+
+    def __iter__(self):
+        yield from self.order(self.epoch)[self.first:]
+
+
+def make_train_loader(data: Any, a: Any, hyp: dict, rank: int, world: int):
+    """(loader_for(epoch, first_batch), steps_per_epoch, dataset) for the training split."""
+    from yolo.data.augment import AugmentHyp
+    from yolo.data.dataset import YoloDataset
+    from yolo.data.yaml import DataError
+
+    aug = AugmentHyp(**{k: float(v) for k, v in hyp.items() if k in AugmentHyp.__dataclass_fields__})
+    ds = YoloDataset.from_yaml(data, "train", imgsz=a.imgsz, batch_size=a.batch, augment=True, hyp=aug,
+                               seed=a.seed, workers=max(a.workers, 1))
+    if len(ds) == 0:
+        raise DataError(f"no training images found for {getattr(data, 'yaml_path', data)}")
+    sampler = EpochBatchSampler(len(ds), a.batch, a.seed, rank, world)
+    loader = DataLoader(ds, batch_sampler=sampler, num_workers=a.workers, collate_fn=YoloDataset.collate_fn,
+                        pin_memory=str(a.device).startswith("cuda"))
+
+    def loader_for(epoch: int, first: int):
+        ds.set_epoch(epoch)
+        sampler.set(epoch, first)
+        return loader
+
+    return loader_for, len(sampler), ds
+
+
+def make_validate(data: Any, a: Any, train_ds: Any, hyp: dict, device: torch.device):
+    """validate(model) -> {P, R, mAP50, mAP50_95, val_losses}; ``.final_table(weights)`` renders the end table.
+
+    Returns None when the data has no val split (validation is then skipped, fitness stays 0)."""
+    from yolo.data.dataset import create_dataloader
+    from yolo.data.yaml import DataError
+
+    if "val" not in getattr(data, "splits", {}):
+        return None
+    try:
+        loader, _ = create_dataloader(data, "val", imgsz=a.imgsz, batch_size=a.batch * 2, workers=a.workers,
+                                      seed=a.seed)
+    except DataError:
+        return None
+    from yolo.val import validate as yolo_validate
+
+    names = list(data.names)
+
+    def validate(model) -> dict[str, float]:
+        r = yolo_validate(model, loader, device=device, names=names)
+        return {"P": r["precision"], "R": r["recall"], "mAP50": r["map50"], "mAP50_95": r["map50_95"],
+                "report": r}
+
+    def final_table(weights) -> str:
+        from yolo.checkpoint import load_model
+
+        r = yolo_validate(load_model(weights, device=device), loader, device=device, names=names)
+        return format_val_table(r)
+
+    validate.final_table = final_table  # type: ignore[attr-defined]
+    return validate
+
+
+def format_val_table(r: dict) -> str:
+    """YOLOv5's val table: Class, Images, Instances, P, R, mAP50, mAP50-95; 'all' first."""
+    head = f"{'Class':>22}{'Images':>11}{'Instances':>11}{'P':>11}{'R':>11}{'mAP50':>11}{'mAP50-95':>11}"
+    rows = [head, f"{'all':>22}{r['images']:>11}{r['instances']:>11}{r['precision']:>11.3g}{r['recall']:>11.3g}"
+                  f"{r['map50']:>11.3g}{r['map50_95']:>11.3g}"]
+    for c in r.get("per_class", []):
+        rows.append(f"{c['name']:>22}{c['images']:>11}{c['instances']:>11}{c['precision']:>11.3g}"
+                    f"{c['recall']:>11.3g}{c['map50']:>11.3g}{c['map50_95']:>11.3g}")
+    return "\n".join(rows)

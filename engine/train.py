@@ -1,0 +1,379 @@
+"""``recipec train``: turn arguments into a training :class:`engine.loop.Session` and run it.
+
+Order: distributed setup -> resume checkpoint (if any) -> recipe (path or zoo stub; ``--epochs`` sets its
+``num_epochs`` variable) -> data YAML -> weights (path, zoo stub, or a scale name for a fresh model; a different
+``nc`` re-initialises the Detect head and says so) -> what the starting checkpoint's own recipe demands
+(SPEC §6.3: its masks are kept, QAT twice is refused) -> loader and plan (``steps_per_epoch`` = batches per epoch
+on this rank) -> optimizer, EMA, modifier runtime -> the loop -> final validation table, stripped checkpoints,
+``results.png``.
+
+Every user-facing failure is a :class:`TrainError` (or a NonFiniteLoss from the loop) with a complete message;
+the CLI prints it and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from engine import checkpoint as ck
+from engine import zoo
+from engine.data import make_train_loader, make_validate
+from engine.ema import ModelEMA
+from engine.loop import Session, phase_function, run
+from engine.optim import HypError, build_optimizer, load_hyp
+from engine.runtime import Context, MaskRegistry, Runtime, RuntimeError_, build_runtimes
+
+QAT_TWICE = ("Quantization can not be applied more than once. Loaded quantized model from checkpoint and detected "
+             "quantization modifier in sparsification recipe. This is unsupported behavior. Ending run.")
+PRUNED_NO_PRUNING = ("Pruned model was loaded, but no pruning modifiers detected in sparsification recipe - model "
+                     "may revert to dense state. A recipe with a ConstantPruningModifier can be used to maintain "
+                     "model sparsity while training")
+
+
+class TrainError(Exception):
+    """Bad input for training; the message is complete and meant for the user."""
+
+
+@dataclass
+class TrainArgs:
+    data: str | None = None
+    weights: str = "yolov5s"
+    recipe: str | None = None
+    epochs: int | None = None
+    imgsz: int = 640
+    batch: int = 16
+    device: str = "cpu"
+    workers: int = 0
+    project: str = "runs/train"
+    name: str = "exp"
+    resume: str | None = None          # "" = the latest last.pt under project
+    allow_recipe_change: bool = False
+    seed: int = 0
+    hyp: str | None = None
+    progress: bool = True
+
+
+def increment_dir(project: str | Path, name: str) -> Path:
+    """runs/train/exp, exp2, exp3, ... (the first that does not exist), as YOLOv5 numbers runs."""
+    base = Path(project) / name
+    if not base.exists():
+        return base
+    n = 2
+    while (Path(project) / f"{name}{n}").exists():
+        n += 1
+    return Path(project) / f"{name}{n}"
+
+
+def find_resume(arg: str, project: str) -> Path:
+    """``--resume PATH`` or, with no path, the most recent ``last.pt`` under the project folder."""
+    if arg:
+        p = Path(arg)
+        return p / "weights" / "last.pt" if p.is_dir() else p
+    found = sorted(Path(project).glob("*/weights/last.pt"), key=lambda p: p.stat().st_mtime)
+    if not found:
+        raise TrainError(f"--resume: no last.pt found under {project}/*/weights/")
+    return found[-1]
+
+
+def compile_recipe_text(path: str | None, text: str, epochs: int | None) -> Any:
+    """Compile with the front end; ``--epochs`` overrides ``num_epochs``. Errors become TrainError."""
+    from recipec.frontend import compile_recipe
+
+    overrides = {"num_epochs": float(epochs)} if epochs is not None else None
+    res = compile_recipe(path or "<recipe>", text=text, overrides=overrides)
+    errors = [d for d in res.diagnostics if d.severity == "error"]
+    if errors or res.recipe is None:
+        lines = [f"{_where(d)}{d.code} {d.message}" for d in errors[:10]]
+        raise TrainError("the recipe has errors (run `recipec lint` for details):\n  " + "\n  ".join(lines))
+    if epochs is not None and "num_epochs" not in res.recipe.variables:
+        raise TrainError(f"--epochs {epochs}: the recipe has no `num_epochs` variable, so its epochs are fixed; "
+                         "edit the recipe or drop --epochs")
+    return res.recipe
+
+
+def _where(d: Any) -> str:
+    return f"{d.span.path}:{d.span.line}:{d.span.col}: " if getattr(d, "span", None) else ""
+
+
+def epoch_recipe(epochs: int) -> str:
+    """The recipe used when none is given: only an EpochRangeModifier (LR = hyp lr0 throughout)."""
+    return f"num_epochs: {epochs}\nmodifiers:\n  - !EpochRangeModifier\n    start_epoch: 0\n    end_epoch: {epochs}\n"
+
+
+def _kinds(recipe: Any) -> set[str]:
+    return {m.kind for m in getattr(recipe, "modifiers", ())} if recipe is not None else set()
+
+
+def _setup_distributed(device: str) -> tuple[int, int, torch.device]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise TrainError(f"--device {device}: CUDA is not available on this machine (use --device cpu)")
+    if world > 1:
+        import torch.distributed as dist
+
+        backend = "nccl" if device.startswith("cuda") else "gloo"
+        if not dist.is_initialized():
+            dist.init_process_group(backend=backend)
+        dev = torch.device(f"cuda:{local}") if device.startswith("cuda") else torch.device("cpu")
+        if dev.type == "cuda":
+            torch.cuda.set_device(dev)
+        return rank, world, dev
+    return 0, 1, torch.device(device if device != "cuda" else "cuda:0")
+
+
+def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
+    """Run one training; returns the run folder. Raises TrainError on bad input."""
+    rank, world, device = _setup_distributed(a.device)
+    say = log if rank == 0 else (lambda m: None)
+    torch.manual_seed(a.seed)
+
+    # 1. resume: the run folder, arguments and recipe come from the checkpoint
+    resume_ck, resume_path = None, None
+    if a.resume is not None:
+        resume_path = find_resume(a.resume, a.project)
+        try:
+            resume_ck = ck.load_checkpoint(resume_path)
+        except ck.CheckpointError as e:
+            raise TrainError(str(e)) from None
+        if resume_ck.get("finished"):
+            raise TrainError(f"{resume_path} is from a finished run; nothing to resume")
+        prev = resume_ck.get("args") or {}
+        for key in ("data", "imgsz", "batch", "seed", "hyp", "epochs", "weights"):
+            if key in prev:
+                setattr(a, key, prev[key])
+        save_dir = resume_path.parent.parent
+    else:
+        save_dir = increment_dir(a.project, a.name)
+
+    # 2. hyperparameters and recipe
+    try:
+        hyp = resume_ck["hyp"] if resume_ck and resume_ck.get("hyp") else load_hyp(a.hyp)
+    except HypError as e:
+        raise TrainError(str(e)) from None
+    recipe_path, recipe_text = _recipe_source(a)
+    if resume_ck is not None:
+        recipe_text = _check_recipe_change(resume_ck, recipe_text, a.allow_recipe_change, say)
+        recipe_path = resume_ck.get("recipe_path") or recipe_path
+    if recipe_text is None:
+        if a.epochs is None:
+            raise TrainError("give --recipe (a file or zoo: stub) or --epochs N to train without one")
+        recipe_text = epoch_recipe(a.epochs)
+    recipe = compile_recipe_text(recipe_path, recipe_text, a.epochs if a.recipe or resume_ck else None)
+
+    # 3. data
+    from yolo.data.yaml import DataError, load_data_yaml
+
+    if not a.data:
+        raise TrainError("--data DATA.yaml is required")
+    try:
+        data = load_data_yaml(a.data)
+    except DataError as e:
+        raise TrainError(str(e)) from None
+
+    # 4. model and what its checkpoint's own recipe demands
+    model, start = _load_model(a, resume_ck, data, say)
+    model.to(device)
+    old_kinds = _kinds(start.get("old_recipe"))
+    new_kinds = _kinds(recipe)
+    already_quantized = "QuantizationModifier" in old_kinds or bool(start.get("qat"))
+    if resume_ck is None:
+        if already_quantized and "QuantizationModifier" in new_kinds:
+            raise TrainError(QAT_TWICE + " Start from the pre-QAT checkpoint (model.ckpt.pt, ?checkpoint=preqat).")
+        if any("Pruning" in k for k in old_kinds) and not any("Pruning" in k for k in new_kinds):
+            say("warning: " + PRUNED_NO_PRUNING)
+
+    # 5. loader and plan (steps_per_epoch = batches per epoch on this rank, the current loader length)
+    try:
+        loader_for, S, dataset = make_train_loader(data, a, hyp, rank, world)
+    except DataError as e:
+        raise TrainError(str(e)) from None
+    from recipec.plan import build_plan
+
+    plan = build_plan(recipe, S, base_lr=hyp["lr0"], num_groups=3)
+    say(f"plan: {plan.epochs} epochs x {S} steps = {plan.total_steps} optimizer steps")
+
+    # 6. optimizer, EMA, runtime
+    optimizer = build_optimizer(model, hyp)
+    ctx = Context(model, optimizer, plan, MaskRegistry(), log=say)
+    ctx.flags["already_quantized"] = already_quantized and resume_ck is None
+    try:
+        runtime = Runtime(build_runtimes(recipe, ctx), ctx)
+    except RuntimeError_ as e:
+        raise TrainError(str(e)) from None
+    _hold_checkpoint_masks(start.get("masks"), runtime, ctx, model, say)
+    ema = ModelEMA(model)
+    step, best = 0, {}
+    if resume_ck is not None:
+        runtime.load_state_dict(resume_ck.get("runtime") or {})
+        optimizer.load_state_dict(resume_ck["optimizer"])
+        if resume_ck.get("ema") is not None:
+            ema.load_state_dict(resume_ck["ema"], int(resume_ck.get("updates", 0)))
+        step, best = int(resume_ck["step"]), dict(resume_ck.get("best_fitness") or {})
+        if int(resume_ck.get("steps_per_epoch", S)) != S:
+            raise TrainError(f"cannot resume: the checkpoint ran {resume_ck['steps_per_epoch']} steps per epoch, "
+                             f"this loader has {S} (same data, --batch and world size needed)")
+        say(f"resuming {resume_path} at step {step} (epoch {step // S}, batch {step % S})")
+    if ctx.flags.get("qat") or (already_quantized and resume_ck is None):
+        ctx.flags["ema_enabled"] = False
+        ctx.flags["amp_enabled"] = False
+    if rank == 0:
+        save_dir.mkdir(parents=True, exist_ok=True)
+        say(f"results go to {save_dir}")
+        _log_sparsity(model, ctx, say, "start")
+
+    # 7. the loop
+    net = model
+    rewrap = None
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        def rewrap(m):
+            return DDP(m, device_ids=[device.index] if device.type == "cuda" else None)
+
+        net = rewrap(model)
+    if device.type == "cuda":
+        net = net.to(memory_format=torch.channels_last)
+    from yolo.loss import LossHyp, YoloLoss
+
+    loss_fn = YoloLoss.from_model(model, imgsz=a.imgsz, hyp=LossHyp.from_dict(hyp))
+    meta = {"names": list(data.names), "nc": data.nc, "cfg": getattr(model, "cfg", None), "hyp": dict(hyp),
+            "args": {k: v for k, v in asdict(a).items() if isinstance(v, (str, int, float, bool, type(None)))},
+            "recipe": recipe_text, "recipe_sha256": ck.sha256_text(recipe_text), "recipe_path": recipe_path,
+            "checkpoint_recipe": start.get("old_recipe_text"), "plan_version": getattr(plan, "version", 1)}
+    meta["args"]["epochs"] = a.epochs
+    session = Session(model=net, optimizer=optimizer, runtime=runtime, plan=plan, train_loader_for=loader_for,
+                      steps_per_epoch=S, loss_fn=loss_fn, validate=make_validate(data, a, dataset, hyp, device),
+                      save_dir=save_dir, meta=meta, ema=ema, device=device, amp=device.type == "cuda",
+                      epochs=plan.epochs, step=step, best_fitness=best, log=say, progress=a.progress, rank=rank,
+                      rewrap=rewrap, phase_of=phase_function(recipe, start_pruned=bool(start.get("masks"))))
+    run(session)
+    if rank == 0:
+        _finish(session, recipe_text, say)
+        _log_sparsity(model, ctx, say, "end")
+    return save_dir
+
+
+def _recipe_source(a: TrainArgs) -> tuple[str | None, str | None]:
+    if not a.recipe:
+        return None, None
+    try:
+        path = zoo.resolve_recipe(a.recipe) if zoo.is_stub(a.recipe) else Path(a.recipe)
+    except zoo.ZooError as e:
+        raise TrainError(str(e)) from None
+    try:
+        return str(path), path.read_text()
+    except OSError as e:
+        raise TrainError(f"cannot read recipe {path}: {e.strerror or e}") from None
+
+
+def _check_recipe_change(resume_ck: dict, new_text: str | None, allow: bool, say) -> str:
+    old = resume_ck.get("recipe") or ""
+    if new_text is None or new_text == old:
+        return old
+    if not allow:
+        raise TrainError("the recipe differs from the one the checkpoint was trained with "
+                         f"(sha256 {ck.sha256_text(old)[:12]} -> {ck.sha256_text(new_text)[:12]}); "
+                         "pass --allow-recipe-change to resume with the new one")
+    diff = "\n".join(difflib.unified_diff(old.splitlines(), new_text.splitlines(), "checkpoint recipe",
+                                          "new recipe", lineterm="", n=0))
+    say("resuming with a changed recipe (--allow-recipe-change):\n" + diff)
+    return new_text
+
+
+def _load_model(a: TrainArgs, resume_ck: dict | None, data: Any, say) -> tuple[torch.nn.Module, dict]:
+    """The model (float weights) and what the starting checkpoint carried: its recipe, masks, QAT state."""
+    from yolo.checkpoint import CheckpointError, checkpoint_from_object, load_checkpoint, model_from_checkpoint
+
+    start: dict[str, Any] = {}
+    try:
+        if resume_ck is not None:
+            model = model_from_checkpoint(checkpoint_from_object(resume_ck, "resume checkpoint"))
+            start["masks"] = resume_ck.get("masks")
+            return model.train(), start
+        weights = a.weights
+        if zoo.is_stub(weights):
+            weights = str(zoo.resolve_weights(weights, a.recipe))
+            say(f"weights: {a.weights} -> {weights}")
+        p = Path(weights)
+        if p.is_file():
+            ckpt = load_checkpoint(p)
+            model = model_from_checkpoint(ckpt, nc=data.nc)
+            if model.load_report.get("skipped"):
+                say(f"weights have nc={ckpt.nc}, the data has nc={data.nc}: Detect head re-initialised "
+                    f"({len(model.load_report['skipped'])} tensors not loaded)")
+            text = ckpt.checkpoint_recipe or ckpt.recipe
+            if text:
+                start["old_recipe_text"] = text
+                start["old_recipe"] = _compile_quiet(text, say)
+            if ckpt.source == "recipec":
+                own = ck.load_checkpoint(p)
+                start["masks"], start["qat"] = own.get("masks"), own.get("qat")
+        else:
+            import yolo
+
+            model = yolo.load_model(weights, nc=data.nc)
+            say(f"weights: {weights} is not a file; training a freshly initialised {weights}")
+    except (CheckpointError, ck.CheckpointError, zoo.ZooError) as e:
+        raise TrainError(str(e)) from None
+    model.names = list(data.names)
+    return model.float().train(), start
+
+
+def _compile_quiet(text: str, say) -> Any:
+    from recipec.frontend import compile_recipe
+
+    res = compile_recipe("<checkpoint recipe>", text=text)
+    if res.recipe is None:
+        say("warning: the checkpoint's own recipe does not compile; its structure is not re-applied")
+    return res.recipe
+
+
+def _hold_checkpoint_masks(masks: dict | None, runtime: Runtime, ctx: Context, model, say) -> None:
+    """Zeros the starting checkpoint enforced stay enforced where no pruning modifier of this recipe owns them."""
+    if not masks:
+        return
+    owned = {n for m in runtime.modifiers for n in getattr(m, "names", ())}
+    params = dict(model.named_parameters())
+    keep = [n for n in masks if n not in owned and n in params and masks[n].shape == params[n].shape]
+    if keep:
+        from engine.pruning import MaskSet
+
+        ms = MaskSet(model, keep, [masks[n] for n in keep])
+        ms.apply_()
+        ctx.masks.add(-1, ms)
+        say(f"holding the checkpoint's masks on {len(keep)} tensors (no pruning modifier of this recipe owns them)")
+
+
+def _log_sparsity(model, ctx: Context, say, when: str) -> None:
+    masks = ctx.masks.active_masks()
+    if not masks:
+        return
+    from engine.pruning import format_table, sparsity_table
+
+    say(f"per-layer sparsity at the {when} of training:\n" + format_table(sparsity_table(model, list(masks))))
+
+
+def _finish(s: Session, recipe_text: str, say) -> None:
+    """Final validation table, stripped checkpoints (EMA weights as model, no optimizer), results.png."""
+    wdir = s.save_dir / "weights"
+    for p in sorted(wdir.glob("*.pt")):
+        d = ck.load_checkpoint(p)
+        d["checkpoint_recipe"] = recipe_text
+        ck.save_checkpoint(p, ck.strip(d))
+    if s.validate is not None:
+        table = getattr(s.validate, "final_table", None)
+        if table is not None:
+            say(table(wdir / "best.pt"))
+    from engine.plots import plot_results
+
+    png = plot_results(s.save_dir / "results.csv")
+    say(f"done: {wdir / 'last.pt'}, {wdir / 'best.pt'}" + (f", {png}" if png else ""))
+

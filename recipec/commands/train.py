@@ -1,0 +1,73 @@
+"""`recipec train`: sparse transfer learning of YOLOv5 driven by a recipe (engine.train does the work)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": False})(train)
+
+
+def train(
+    ctx: typer.Context,
+    data: str = typer.Option(None, "--data", help="Data YAML (ultralytics format)."),
+    weights: str = typer.Option("yolov5s", "--weights", "-w",
+                                help="Start weights: a .pt file, a zoo: stub, or a scale name for a fresh model."),
+    recipe: str = typer.Option(None, "--recipe", help="Recipe file or zoo: stub (?recipe_type=...)."),
+    epochs: int = typer.Option(None, "--epochs", help="Sets the recipe's num_epochs variable (as `recipec plan`)."),
+    imgsz: int = typer.Option(640, "--imgsz", "--img", help="Training image size in pixels, a multiple of 32."),
+    batch: int = typer.Option(16, "--batch", "--batch-size", help="Images per batch (per process under DDP)."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda:0."),
+    workers: int = typer.Option(0, "--workers", help="DataLoader worker processes (0 = load in the main process)."),
+    project: str = typer.Option("runs/train", "--project", help="Folder holding the runs."),
+    name: str = typer.Option("exp", "--name", help="Run name; exp, exp2, ... when it exists."),
+    resume: bool = typer.Option(False, "--resume",
+                                help="Resume: `--resume PATH` (last.pt or its run folder), or bare for the latest "
+                                     "run under --project."),
+    allow_recipe_change: bool = typer.Option(False, "--allow-recipe-change",
+                                             help="Resume even though the recipe changed (prints what moved)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the batch order, augmentation and init."),
+    hyp: Path = typer.Option(None, "--hyp", help="Hyperparameter YAML (YOLOv5 hyp format)."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
+) -> None:
+    """Train YOLOv5 with a recipe: LR, pruning and QAT follow `recipec plan` step by step."""
+    extra = list(ctx.args)
+    if extra and not resume:
+        _fail(f"unexpected argument(s): {' '.join(extra)}")
+    if len(extra) > 1:
+        _fail("--resume takes at most one path")
+    if imgsz < 32 or imgsz % 32:
+        _fail(f"--imgsz must be a positive multiple of 32, got {imgsz}")
+    if batch < 1 or workers < 0:
+        _fail("--batch must be >= 1 and --workers >= 0")
+    if epochs is not None and epochs < 1:
+        _fail(f"--epochs must be >= 1, got {epochs}")
+
+    from engine.loop import NonFiniteLoss, Stopped
+    from engine.train import TrainArgs, TrainError
+    from engine.train import train as run_train
+
+    args = TrainArgs(data=data, weights=weights, recipe=recipe, epochs=epochs, imgsz=imgsz, batch=batch,
+                     device=device, workers=workers, project=project, name=name,
+                     resume=(extra[0] if extra else "") if resume else None,
+                     allow_recipe_change=allow_recipe_change, seed=seed, hyp=str(hyp) if hyp else None,
+                     progress=not no_progress)
+    try:
+        run_train(args, log=lambda m: print(m, flush=True))
+    except TrainError as e:
+        _fail(str(e))
+    except NonFiniteLoss as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise typer.Exit(1)
+    except Stopped as e:
+        print(str(e), file=sys.stderr)
+        raise typer.Exit(3)
+
+
+def _fail(msg: str) -> None:
+    print(f"error: {msg}", file=sys.stderr)
+    raise typer.Exit(2)
