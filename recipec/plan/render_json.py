@@ -1,0 +1,60 @@
+"""`recipec plan --format json`: one entry per optimizer step, streamed.
+
+Shape (version 1):
+`{"version": 1, "steps_per_epoch": S, "epochs": E, "total_steps": T, "steps": [{"step": i,
+"epoch": i/S, "lr": [lr_g0, lr_g1, lr_g2], "sparsity": [one per modifier whose kind ends in
+PruningModifier, file order; null before it applies and for modifiers without a step-wise
+target], "qat": "off|observing|bn_frozen|frozen"}, ...]}`. One step per line, so golden files
+diff well. Floats are Python's shortest repr, as `json` writes them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from recipec.plan.model import Plan
+
+
+def _num(v) -> str:
+    return "null" if v is None else json.dumps(v)
+
+
+def iter_json(plan: Plan) -> Iterator[str]:
+    """The JSON document in chunks (header, one line per step, footer)."""
+    S, T = plan.steps_per_epoch, plan.total_steps
+    yield (f'{{"version": 1, "steps_per_epoch": {S}, "epochs": {plan.epochs}, '
+           f'"total_steps": {T}, "steps": [')
+    lr_rows = plan.lr.tolist()
+    # sparsity strings change only at update steps: walk the run-length form per modifier
+    sp_cols = []
+    for p in plan.pruning:
+        col = ["null"] * T
+        if p.stepwise:
+            steps = sorted(p.update_steps)
+            for n, s in enumerate(steps):
+                if s >= T:
+                    break
+                nxt = steps[n + 1] if n + 1 < len(steps) else T
+                txt = _num(p.update_steps[s])
+                col[s:nxt] = [txt] * (min(nxt, T) - s)
+        sp_cols.append(col)
+    q = plan.qat
+    for i in range(T):
+        lr = ", ".join(repr(float(v)) for v in lr_rows[i])
+        sp = ", ".join(c[i] for c in sp_cols)
+        state = "off" if q is None else q.state_at(i)
+        sep = "," if i < T - 1 else ""
+        yield (f'\n{{"step": {i}, "epoch": {json.dumps(i / S)}, "lr": [{lr}], '
+               f'"sparsity": [{sp}], "qat": "{state}"}}{sep}')
+    yield "\n]}\n"
+
+
+def plan_to_json(plan: Plan) -> str:
+    """The whole JSON document as one string."""
+    return "".join(iter_json(plan))
+
+
+def plan_to_dict(plan: Plan) -> dict:
+    """The JSON document as Python data (for tests and small plans)."""
+    return json.loads(plan_to_json(plan))
