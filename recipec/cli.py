@@ -11,6 +11,7 @@ import sys
 
 # Command modules, in help order. Each module in recipec/commands/ defines `register(app)`.
 COMMAND_MODULES = (
+    "plan",
     "predict",
     "train",
 )

@@ -17,3 +17,14 @@ __all__ = [
     "QAT_STATES", "simulate", "manager_order", "epoch_at", "epoch_array",
     "first_step_at_or_after",
 ]
+
+
+def build_plan(recipe, steps_per_epoch: int, *, base_lr: float = 0.01, num_groups: int = 3,
+               **kw) -> Plan:
+    """Plan a compiled `Recipe` (see `recipec.plan.build.build_plan`)."""
+    from recipec.plan.build import build_plan as _build
+
+    return _build(recipe, steps_per_epoch, base_lr=base_lr, num_groups=num_groups, **kw)
+
+
+__all__.append("build_plan")

@@ -12,10 +12,9 @@ from collections.abc import Iterable, Sequence
 
 from recipec.diagnostics import Diagnostic, error, note, warning
 from recipec.plan.clock import epoch_at, is_on_grid
-from recipec.plan.lr_modifiers import lr_function_window
 from recipec.plan.manager import PlanItem
 from recipec.plan.model import Plan
-from recipec.plan.simulate import LR_FUNCTION, LR_KINDS, LR_SCHEDULER, QAT_KINDS, SET_LR, is_stepwise_pruning
+from recipec.plan.simulate import LR_FUNCTION, LR_KINDS, QAT_KINDS, SET_LR, is_stepwise_pruning
 from recipec.plan.windows import end_step, start_step
 
 
@@ -44,6 +43,7 @@ def plan_checks(plan: Plan, items: Sequence[PlanItem], *,
     out += _starts_after_end(plan, items, fixed_from_epochs or set(), epochs_override)
     out += _zero_step_windows(plan, items)
     out += _lr_checks(plan, items)
+    out += _problems(plan, items)
     out += _pruning_checks(plan, items)
     qats = [it for it in items if it.kind in QAT_KINDS]
     if len(qats) > 1:
@@ -127,27 +127,16 @@ def _lr_checks(plan: Plan, items) -> Iterable[Diagnostic]:
                               _span(it, "learning_rate"),
                               "end the other LR modifier at this start_epoch, or drop the Set")
                 break
-    for it in lr_items:
-        if it.kind == LR_SCHEDULER:
-            yield from _lr_scheduler_checks(plan, it)
 
 
-def _lr_scheduler_checks(plan, it) -> Iterable[Diagnostic]:
-    kw = dict(it.get("lr_kwargs") or {})
-    cls = it.get("lr_class")
-    S = plan.steps_per_epoch
-    if cls in ("StepLR", "ExponentialLR"):
-        size = 1.0 if cls == "ExponentialLR" else kw.get("step_size")
-        if isinstance(size, (int, float)) and round(size * S) <= 0:
-            yield error("RC511", f"{it.label}: step_size {_fmt(size)} rounds to 0 steps at {S} "
-                        "steps per epoch (torch divides by it)", _span(it, "lr_kwargs"))
-    if cls == "MultiStepLR":
-        bad = [m for m in kw.get("milestones") or []
-               if m <= it.start_epoch or (it.end_epoch >= 0 and m >= it.end_epoch)]
-        if bad:
-            yield error("RC511", f"{it.label}: milestones {bad} must lie strictly between "
-                        f"start_epoch {_fmt(it.start_epoch)} and end_epoch {_fmt(it.end_epoch)}",
-                        _span(it, "lr_kwargs"))
+def _problems(plan: Plan, items) -> Iterable[Diagnostic]:
+    by_index = {it.index: it for it in items}
+    for index, why in plan.problems:
+        it = by_index.get(index)
+        if it is None:
+            continue
+        yield error("RC511", f"{it.label}: SparseML would fail here at {plan.steps_per_epoch} "
+                    f"steps per epoch ({why}); the plan leaves it out", it.span)
 
 
 def _pruning_checks(plan: Plan, items) -> Iterable[Diagnostic]:

@@ -44,10 +44,12 @@ PLAN_CODES: dict[str, tuple[str, str]] = {
               "(ZeroDivisionError at the first update). It is not a one-shot prune."),
     "RC510": ("several-quantization-modifiers",
               "More than one QuantizationModifier: the plan follows the earliest one."),
-    "RC511": ("lr-scheduler-invalid",
-              "The LearningRateModifier cannot run at this steps_per_epoch (for example a "
-              "StepLR step_size that rounds to 0 steps, or a MultiStepLR milestone outside "
-              "(start_epoch, end_epoch))."),
+    "RC511": ("modifier-fails-at-runtime",
+              "SparseML would raise while running this modifier at this steps_per_epoch or "
+              "with this optimizer (for example a StepLR step_size that rounds to 0 steps, a "
+              "MultiStepLR milestone outside (start_epoch, end_epoch), a cyclic_linear cycle "
+              "of at most one step, a SetWeightDecayModifier param group the optimizer does not "
+              "have). The plan leaves the modifier's effect out."),
     "RC512": ("no-run-length",
               "No modifier sets an epoch, so the manager's max_epochs is undefined and the plan "
               "has no steps. Add an EpochRangeModifier."),

@@ -87,7 +87,12 @@ def simulate_lr_modifier(
         if n <= 0:
             raise ValueError(f"StepLR step_size rounds to {n} steps at {S} steps per epoch")
     elif cls == "MultiStepLR":
-        miles = Counter(milestone_steps(lr_kwargs["milestones"], start_epoch, S))
+        ms = [float(m) for m in lr_kwargs["milestones"]]
+        if any(m <= start_epoch for m in ms):
+            raise ValueError(f"milestones {ms} all must be greater than start_epoch {start_epoch}")
+        if end_epoch >= 0.0 and any(m >= end_epoch for m in ms):
+            raise ValueError(f"milestones {ms} all must be less than end_epoch {end_epoch}")
+        miles = Counter(milestone_steps(ms, start_epoch, S))
     else:
         eta_min = float(lr_kwargs["lr_min"])
         t0 = float(lr_kwargs["cycle_epochs"])

@@ -110,7 +110,9 @@ class Plan:
     * `qat`: the `QatSchedule` (None without QAT) and `qat_state_at(step)`;
     * `weight_decay`: SetWeightDecayModifier writes; `weight_decay_at(step)` per group (None:
       the optimizer's own value);
-    * `lr` is the (total_steps, num_groups) float64 table behind `lr_at` (read-only).
+    * `lr` is the (total_steps, num_groups) float64 table behind `lr_at` (read-only);
+    * `diagnostics`: plan-level findings (RC5xx) when built by `build_plan`; `problems`: the
+      modifiers left out because SparseML would fail on them.
     """
 
     steps_per_epoch: int
@@ -124,6 +126,7 @@ class Plan:
     weight_decay: tuple[WeightDecayWrite, ...]
     modifiers: tuple[ModifierSpan, ...]
     diagnostics: tuple = ()
+    problems: tuple[tuple[int, str], ...] = ()  # (file index, why SparseML would fail there)
 
     def epoch_at(self, step: int) -> float:
         """The float epoch SparseML's clock shows before optimizer step `step`."""

@@ -14,6 +14,19 @@ QAT_LABELS = {"off": "off", "observing": "observing", "bn_frozen": "BN frozen",
               "frozen": "observers frozen"}
 
 
+SHORT = {"GMPruningModifier": "GMP", "MagnitudePruningModifier": "Magnitude",
+         "GlobalMagnitudePruningModifier": "GlobalMag", "ConstantPruningModifier": "Constant",
+         "LearningRateFunctionModifier": "LRFunction", "SetLearningRateModifier": "SetLR",
+         "LearningRateModifier": "LRScheduler", "QuantizationModifier": "QAT",
+         "EpochRangeModifier": "EpochRange", "SetWeightDecayModifier": "SetWD"}
+
+
+def short_label(kind: str, index: int) -> str:
+    """Compact display name: `GMP#6` for the 6th modifier of the file, a GMPruningModifier."""
+    name = SHORT.get(kind, kind[:-len("Modifier")] if kind.endswith("Modifier") else kind)
+    return f"{name}#{index + 1}"
+
+
 def _g(v) -> str:
     return "-" if v is None else f"{v:.6g}"
 
@@ -26,7 +39,7 @@ def epoch_rows(plan: Plan) -> list[list[str]]:
         a, b = ep * S, ep * S + S - 1
         lr = plan.lr_at(a)
         sp = plan.sparsity_at(a)
-        active = [m.label for m in plan.modifiers if m.start_step is not None
+        active = [short_label(m.kind, m.index) for m in plan.modifiers if m.start_step is not None
                   and m.start_step <= b and (m.last_step is None or m.last_step >= a)
                   and not m.kind == "EpochRangeModifier"]
         rows.append([str(ep), *(_g(v) for v in lr), *(_g(v) for v in sp),
@@ -49,7 +62,7 @@ def timeline_bars(plan: Plan, width: int = 60) -> list[tuple[str, str]]:
                 b = last * width // T
                 for k in range(a, min(b, width - 1) + 1):
                     cells[k] = "█"
-        out.append((m.label, "".join(cells)))
+        out.append((short_label(m.kind, m.index), "".join(cells)))
     return out
 
 
@@ -63,7 +76,7 @@ def render_table(plan: Plan, console, *, title: str = "") -> None:
     for g, n in enumerate(names):
         t.add_column(f"lr[{g}] {n}", justify="right")
     for p in plan.pruning:
-        t.add_column(f"sparsity {p.label}", justify="right")
+        t.add_column(f"sparsity {short_label(p.kind, p.index)}", justify="right")
     t.add_column("QAT")
     t.add_column("active modifiers")
     for row in epoch_rows(plan):

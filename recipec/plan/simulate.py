@@ -120,33 +120,37 @@ def simulate(items: Sequence[PlanItem], steps_per_epoch: int, *, base_lr: float 
     e_all = epoch_array(T, S)
 
     ops: list = []
+    problems: list[tuple[int, str]] = []
     lrm = [it for it in order if it.kind == LR_SCHEDULER]
     # torch `initial_lr`: set by the first LearningRateModifier scheduler built on the optimizer.
     initial = None
     created = []
     for it in lrm:
-        _o, c = simulate_lr_modifier(it.get("lr_class"), dict(it.get("lr_kwargs") or {}),
-                                     float(it.get("init_lr")), it.start_epoch, it.end_epoch,
-                                     S, T, rank=rank[it.index])
+        try:
+            _o, c = _lrm(it, S, T, rank[it.index], None)
+        except (ValueError, KeyError, TypeError, ZeroDivisionError) as exc:
+            problems.append((it.index, f"{type(exc).__name__}: {exc}"))
+            continue
         if c is not None:
             created.append((c, rank[it.index], float(it.get("init_lr"))))
     if created:
         initial = min(created)[2]
+    bad = {i for i, _m in problems}
     for it in order:
         r = rank[it.index]
-        if it.kind == LR_FUNCTION:
-            ops += lr_function_ops(
-                str(it.get("lr_func")), float(it.get("init_lr")), float(it.get("final_lr")),
-                it.start_epoch, it.end_epoch, S, T, param_groups=it.get("param_groups"),
-                cycle_epochs=float(it.get("cycle_epochs", 1.0) or 1.0), rank=r, epochs=e_all)
-        elif it.kind == SET_LR:
-            ops += set_lr_ops(float(it.get("learning_rate")), it.start_epoch, S, T,
-                              param_groups=it.get("param_groups"), rank=r)
-        elif it.kind == LR_SCHEDULER:
-            o, _c = simulate_lr_modifier(it.get("lr_class"), dict(it.get("lr_kwargs") or {}),
-                                         float(it.get("init_lr")), it.start_epoch, it.end_epoch,
-                                         S, T, rank=r, initial_lr=initial)
-            ops += o
+        try:
+            if it.kind == LR_FUNCTION:
+                ops += lr_function_ops(
+                    str(it.get("lr_func")), float(it.get("init_lr")), float(it.get("final_lr")),
+                    it.start_epoch, it.end_epoch, S, T, param_groups=it.get("param_groups"),
+                    cycle_epochs=float(it.get("cycle_epochs", 1.0)), rank=r, epochs=e_all)
+            elif it.kind == SET_LR:
+                ops += set_lr_ops(float(it.get("learning_rate")), it.start_epoch, S, T,
+                                  param_groups=it.get("param_groups"), rank=r)
+            elif it.kind == LR_SCHEDULER and it.index not in bad:
+                ops += _lrm(it, S, T, r, initial)[0]
+        except (ValueError, KeyError, TypeError, ZeroDivisionError) as exc:
+            problems.append((it.index, f"{type(exc).__name__}: {exc}"))
     lr = combine_lr(ops, T, num_groups, float(base_lr))
     lr.setflags(write=False)
 
@@ -168,8 +172,21 @@ def simulate(items: Sequence[PlanItem], steps_per_epoch: int, *, base_lr: float 
                     float(it.get("weight_decay")), it.label)))
     wd.sort(key=lambda t: (t[0], t[1]))
     spans = tuple(_span(it, rank[it.index], S, T) for it in sorted(items, key=lambda x: x.index))
+    for it in order:
+        if it.kind == SET_WD:
+            groups = it.get("param_groups") or []
+            out = [g for g in groups if not 0 <= int(g) < num_groups]
+            if out:
+                problems.append((it.index, f"IndexError: param_groups {out} out of range for an "
+                                           f"optimizer with {num_groups} groups"))
     return Plan(S, E, T, int(num_groups), float(base_lr), lr, pruning, qat,
-                tuple(w for _s, _r, w in wd), spans)
+                tuple(w for _s, _r, w in wd), spans, problems=tuple(problems))
+
+
+def _lrm(it: PlanItem, S: int, T: int, r: int, initial):
+    return simulate_lr_modifier(it.get("lr_class"), dict(it.get("lr_kwargs") or {}),
+                                float(it.get("init_lr")), it.start_epoch, it.end_epoch,
+                                S, T, rank=r, initial_lr=initial)
 
 
 __all__ = ["simulate", "horizon", "is_pruning", "is_stepwise_pruning", "pruning_schedule",

@@ -1,0 +1,139 @@
+"""`recipec plan RECIPE`: the exact per-step schedule of a recipe, before anything trains.
+
+No torch is imported (only the front end, numpy, rich and, for --plot, matplotlib).
+Exit codes: 0 = planned (warnings allowed), 1 = the recipe or the plan has errors,
+2 = usage error or unreadable input.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+FORMATS = ("table", "json")
+MODELS = ("auto", "none", "yolov5n", "yolov5s", "yolov5m", "yolov5l", "yolov5x")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan)
+
+
+def _usage(msg: str) -> None:
+    print(f"error: {msg}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def _print_diags(diags, *, stream=None) -> None:
+    stream = stream or sys.stderr
+    try:  # the front end's renderer when it exists
+        from recipec.diagnostics.render import render_concise  # type: ignore
+
+        for line in render_concise(list(diags)):
+            print(line, file=stream)
+        return
+    except Exception:  # noqa: BLE001 - fall back to a plain concise form
+        pass
+    for d in diags:
+        s = d.span
+        where = f"{s.path}:{s.line}:{s.col}: " if s else ""
+        print(f"{where}{d.severity} {d.code} {d.message}", file=stream)
+        if d.help:
+            print(f"  help: {d.help}", file=stream)
+
+
+def _fixed_epoch_values(recipe) -> str:
+    lines = []
+    for i, m in enumerate(recipe.modifiers):
+        for name in ("start_epoch", "end_epoch", "freeze_bn_stats_epoch",
+                     "disable_quantization_observer_epoch"):
+            v = getattr(m, name, None)
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0:
+                sp = m.field_spans.get(name) if getattr(m, "field_spans", None) else None
+                at = f" (line {sp.line})" if sp else ""
+                lines.append(f"  {m.kind}#{i + 1} {name} = {v:g}{at}")
+    return "\n".join(lines) or "  (no epoch values)"
+
+
+def plan(
+    recipe: Path = typer.Argument(..., help="Recipe file (.yaml or .md)."),
+    steps_per_epoch: int = typer.Option(None, "--steps-per-epoch", "-S",
+                                        help="Optimizer steps (batches) per epoch."),
+    data: Path = typer.Option(None, "--data", help="Ultralytics data YAML: steps = ceil(train images / --batch)."),
+    batch: int = typer.Option(None, "--batch", help="Batch size, with --data."),
+    epochs: int = typer.Option(None, "--epochs", help="Set the recipe variable num_epochs."),
+    base_lr: float = typer.Option(0.01, "--base-lr", help="LR of steps no modifier drives (YOLOv5 lr0)."),
+    model: str = typer.Option("auto", "--model", help="Model for the model-aware checks: " + "|".join(MODELS)),
+    fmt: str = typer.Option("table", "--format", help="table or json (one entry per optimizer step)."),
+    plot: Path = typer.Option(None, "--plot", help="Write LR / sparsity / QAT against epochs to a PNG."),
+) -> None:
+    """Show the LR per param group, sparsity targets and QAT state of every step of a recipe."""
+    if fmt not in FORMATS:
+        _usage(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if model not in MODELS:
+        _usage(f"--model must be one of {', '.join(MODELS)}, got {model!r}")
+    if not base_lr > 0:
+        _usage(f"--base-lr must be > 0, got {base_lr}")
+    if epochs is not None and epochs < 1:
+        _usage(f"--epochs must be >= 1, got {epochs}")
+    if steps_per_epoch is not None and (data is not None or batch is not None):
+        _usage("give either --steps-per-epoch or --data with --batch, not both")
+    if steps_per_epoch is None:
+        if data is None or batch is None:
+            _usage("give --steps-per-epoch S, or --data DATA.yaml with --batch B")
+        from recipec.plan.dataset import DatasetError, steps_per_epoch_from_data
+
+        try:
+            steps_per_epoch = steps_per_epoch_from_data(data, batch)
+        except DatasetError as exc:
+            _usage(str(exc))
+    if steps_per_epoch < 1:
+        _usage(f"--steps-per-epoch must be >= 1, got {steps_per_epoch}")
+    if not recipe.exists():
+        _usage(f"{recipe}: no such file")
+
+    from recipec.frontend import compile_recipe
+    from recipec.plan.build import build_plan
+
+    res = compile_recipe(recipe, model=model)
+    fixed: set[int] = set()
+    if epochs is not None and res.recipe is not None:
+        if "num_epochs" not in res.recipe.variables:
+            print(f"error: --epochs sets the recipe variable `num_epochs`, which {recipe} does not "
+                  f"define; its epoch values are fixed:\n{_fixed_epoch_values(res.recipe)}",
+                  file=sys.stderr)
+            raise typer.Exit(2)
+        fixed = {i for i, name in res.recipe.fixed_values("num_epochs") if name == "start_epoch"}
+        res = compile_recipe(recipe, model=model, overrides={"num_epochs": float(epochs)})
+    if res.diagnostics:
+        _print_diags(res.diagnostics)
+    if not res.ok:
+        print(f"error: {recipe} has errors; not planned", file=sys.stderr)
+        raise typer.Exit(1)
+    p = build_plan(res.recipe, steps_per_epoch, base_lr=base_lr, fixed_from_epochs=fixed,
+                   epochs_override=epochs)
+    if p.diagnostics:
+        _print_diags(p.diagnostics)
+    if fmt == "json":
+        from recipec.plan.render_json import iter_json
+
+        out = sys.stdout
+        for chunk in iter_json(p):
+            out.write(chunk)
+        out.flush()
+    else:
+        from rich.console import Console
+
+        from recipec.plan.render_table import render_table
+
+        render_table(p, Console(), title=f"{recipe.name} at {steps_per_epoch} steps per epoch")
+    if plot is not None:
+        from recipec.plan.plot import plot_plan
+
+        try:
+            plot_plan(p, plot, title=f"{recipe.name} ({steps_per_epoch} steps/epoch)")
+        except OSError as exc:
+            _usage(f"cannot write {plot}: {exc.strerror or exc}")
+    if any(d.severity == "error" for d in p.diagnostics):
+        raise typer.Exit(1)
