@@ -44,10 +44,11 @@ class LayerDef:
     """One row of the table: `src` are layer indices (-1 = previous layer), `repeats` the base depth.
 
     `out` is the base output channel count (None for layers that keep or sum their inputs' channels).
-    `kernel`, `stride`, `padding` are for Conv; `shortcut` for C3; `kernel` is the pool size for SPPF.
+    `kernel`, `stride`, `padding` are for Conv and Focus; `shortcut` for C3; `kernel` is the pool size
+    for SPPF, `pools` the pool sizes for SPP.
     """
 
-    kind: str  # "Conv" | "C3" | "SPPF" | "Upsample" | "Concat" | "Detect"
+    kind: str  # "Conv" | "C3" | "SPPF" | "Upsample" | "Concat" | "Detect" (v5.0 layout: "Focus", "SPP")
     src: tuple[int, ...] = (-1,)
     repeats: int = 1
     out: int | None = None
@@ -55,6 +56,7 @@ class LayerDef:
     stride: int = 1
     padding: int | None = None
     shortcut: bool = True
+    pools: tuple[int, ...] = ()
 
 
 # index:        kind     src        repeats  out   k  s  p
@@ -88,6 +90,24 @@ V6_LAYERS: tuple[LayerDef, ...] = (
     LayerDef("Detect", src=(17, 20, 23)),  # 24
 )
 
+# The v5.0 layout (2021; what SparseML's 2021 YOLOv5 recipes and SparseZoo models name): a Focus
+# stem (space-to-depth then a 3x3 Conv), 9 bottlenecks in layer 4, SPP with 5/9/13 pools at layer 8
+# and a shortcut-free C3 at layer 9. The head (layers 10-24) is the same as v6.
+V5_LAYERS: tuple[LayerDef, ...] = (
+    LayerDef("Focus", out=64, kernel=3),  # 0  P1/2
+    LayerDef("Conv", out=128, kernel=3, stride=2),  # 1  P2/4
+    LayerDef("C3", repeats=3, out=128),  # 2
+    LayerDef("Conv", out=256, kernel=3, stride=2),  # 3  P3/8
+    LayerDef("C3", repeats=9, out=256),  # 4
+    LayerDef("Conv", out=512, kernel=3, stride=2),  # 5  P4/16
+    LayerDef("C3", repeats=9, out=512),  # 6
+    LayerDef("Conv", out=1024, kernel=3, stride=2),  # 7  P5/32
+    LayerDef("SPP", out=1024, pools=(5, 9, 13)),  # 8
+    LayerDef("C3", repeats=3, out=1024, shortcut=False),  # 9
+) + V6_LAYERS[10:]
+
+LAYOUTS: dict[str, tuple[LayerDef, ...]] = {"v6": V6_LAYERS, "v5": V5_LAYERS}
+
 
 @dataclass(frozen=True)
 class Layer:
@@ -103,13 +123,15 @@ class Layer:
     stride: int
     padding: int
     shortcut: bool
+    pools: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class Arch:
     """A fully resolved YOLOv5: what `yolo.model.build_model` and `yolo.names` both consume."""
 
-    name: str  # "yolov5s", or "custom" for explicit multiples
+    name: str  # "yolov5s" / "yolov5s-v5", or "custom" for explicit multiples
+    layout: str  # "v6" (default) or "v5" (the v5.0 Focus/SPP layout)
     depth_multiple: float
     width_multiple: float
     nc: int
@@ -142,33 +164,50 @@ def scale_repeats(n: int, depth_multiple: float) -> int:
     return max(round(n * depth_multiple), 1) if n > 1 else n
 
 
-def scale_of(cfg: str) -> str:
-    """'yolov5s', 'yolov5s.yaml', 'yolov5s.pt' or 's' -> 's'. Raises ArchError for anything else."""
+def parse_cfg(cfg: str) -> tuple[str, str]:
+    """'yolov5s', 'yolov5s.yaml', 'yolov5s.pt', 's' -> ('s', 'v6'); 'yolov5s-v5', 'yolov5s_v5.0' ->
+    ('s', 'v5'). Raises ArchError for anything else."""
     raw = cfg
-    name = cfg.strip().lower()
+    name = str(cfg).strip().lower()
     for suffix in (".yaml", ".yml", ".pt"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     name = name.rsplit("/", 1)[-1]
+    layout = "v6"
+    for tag, lay in (("-v5.0", "v5"), ("_v5.0", "v5"), ("-v5", "v5"), ("_v5", "v5"), ("-v6", "v6"),
+                     ("_v6", "v6")):
+        if name.endswith(tag):
+            name, layout = name[: -len(tag)], lay
+            break
     if name.startswith("yolov5"):
         name = name[len("yolov5"):]
     if name in SCALES:
-        return name
+        return name, layout
     raise ArchError(f"unknown YOLOv5 configuration {raw!r}; expected one of "
-                    + ", ".join(f"yolov5{s}" for s in SCALES))
+                    + ", ".join(f"yolov5{s}" for s in SCALES) + " (optionally with -v5 for the v5.0 layout)")
+
+
+def scale_of(cfg: str) -> str:
+    """The scale letter of a configuration name (see `parse_cfg`)."""
+    return parse_cfg(cfg)[0]
+
+
+def cfg_name(scale: str, layout: str = "v6") -> str:
+    """('s', 'v6') -> 'yolov5s'; ('s', 'v5') -> 'yolov5s-v5'."""
+    return f"yolov5{scale}" + ("-v5" if layout == "v5" else "")
 
 
 def resolve(cfg: str | dict = "yolov5s", nc: int | None = None) -> Arch:
     """Resolve a configuration to concrete layers.
 
-    `cfg` is a scale name ("yolov5n" ... "yolov5x", or "n" ... "x") or a dict with `depth_multiple`,
-    `width_multiple` and optionally `anchors` (pixel lists as in ultralytics YAMLs) and `nc` — the
-    shape of the `yaml` dict that ultralytics checkpoints carry. Only the v6 layout is supported: a dict
-    whose `backbone`/`head` rows differ from our table is refused (see `check_layout`).
+    `cfg` is a scale name ("yolov5n" ... "yolov5x", or "n" ... "x", with a "-v5" suffix for the v5.0
+    layout) or a dict with `depth_multiple`, `width_multiple` and optionally `anchors` (pixel lists as
+    in ultralytics YAMLs), `nc`, and `backbone`/`head` rows (which select the layout; see
+    `detect_layout`) — the shape of the `yaml` dict that ultralytics checkpoints carry.
     """
     anchors = tuple(tuple((float(w), float(h)) for w, h in level) for level in ANCHORS)
     if isinstance(cfg, dict):
-        check_layout(cfg)
+        layout = detect_layout(cfg)
         try:
             gd, gw = float(cfg["depth_multiple"]), float(cfg["width_multiple"])
         except (KeyError, TypeError, ValueError) as e:
@@ -177,21 +216,21 @@ def resolve(cfg: str | dict = "yolov5s", nc: int | None = None) -> Arch:
             anchors = _parse_anchors(cfg["anchors"])
         if nc is None and "nc" in cfg:
             nc = int(cfg["nc"])
-        name = next((f"yolov5{s}" for s, m in SCALES.items() if m == (gd, gw)), "custom")
+        name = next((cfg_name(s, layout) for s, m in SCALES.items() if m == (gd, gw)), "custom")
     else:
-        scale = scale_of(cfg)
+        scale, layout = parse_cfg(cfg)
         gd, gw = SCALES[scale]
-        name = f"yolov5{scale}"
+        name = cfg_name(scale, layout)
     nc = 80 if nc is None else int(nc)
     if nc < 1:
         raise ArchError(f"nc must be >= 1, got {nc}")
 
     layers: list[Layer] = []
     channels: list[int] = []  # output channels per layer
-    for i, d in enumerate(V6_LAYERS):
+    for i, d in enumerate(LAYOUTS[layout]):
         src = tuple(i + s if s < 0 else s for s in d.src) if i else (-1,)
         c_in = tuple(channels[s] if s >= 0 else 3 for s in src)
-        if d.kind in ("Conv", "C3", "SPPF"):
+        if d.kind in ("Conv", "C3", "SPPF", "SPP", "Focus"):
             c_out = make_divisible(d.out * gw)
         elif d.kind == "Concat":
             c_out = sum(c_in)
@@ -201,9 +240,9 @@ def resolve(cfg: str | dict = "yolov5s", nc: int | None = None) -> Arch:
             c_out = c_in[0]
         padding = d.padding if d.padding is not None else d.kernel // 2
         layers.append(Layer(i, d.kind, src, c_in, c_out, scale_repeats(d.repeats, gd), d.kernel, d.stride,
-                            padding, d.shortcut))
+                            padding, d.shortcut, d.pools))
         channels.append(c_out)
-    return Arch(name, gd, gw, nc, anchors, STRIDES, tuple(layers))
+    return Arch(name, layout, gd, gw, nc, anchors, STRIDES, tuple(layers))
 
 
 def _parse_anchors(raw) -> tuple[tuple[tuple[float, float], ...], ...]:
@@ -223,27 +262,42 @@ def _parse_anchors(raw) -> tuple[tuple[tuple[float, float], ...], ...]:
 
 # How an ultralytics YAML row names our kinds.
 _YAML_KINDS = {"Conv": "Conv", "C3": "C3", "SPPF": "SPPF", "nn.Upsample": "Upsample", "Concat": "Concat",
-               "Detect": "Detect"}
+               "Detect": "Detect", "Focus": "Focus", "SPP": "SPP"}
 
 
-def check_layout(cfg: dict) -> None:
-    """Refuse a config dict whose `backbone` + `head` rows are not the v6 layout (module kinds, sources,
-    repeats). A dict without those keys is accepted (multiples only)."""
+def detect_layout(cfg: dict) -> str:
+    """Which bundled layout ("v6" or "v5") a config dict's `backbone` + `head` rows describe (module
+    kinds, sources, repeats); "v6" when the dict has no rows. Anything else raises ArchError."""
     rows = cfg.get("backbone"), cfg.get("head")
     if rows[0] is None and rows[1] is None:
-        return
+        return "v6"
     try:
         flat = list(rows[0]) + list(rows[1])
     except TypeError:
         raise ArchError("configuration backbone/head must be lists of rows") from None
-    if len(flat) != len(V6_LAYERS):
-        raise ArchError(f"unsupported YOLOv5 layout: {len(flat)} layers, the v6 layout has {len(V6_LAYERS)}")
-    for i, (row, d) in enumerate(zip(flat, V6_LAYERS)):
+    first_error = None
+    for layout, table in LAYOUTS.items():
+        problem = _compare_rows(flat, table)
+        if problem is None:
+            return layout
+        first_error = first_error or problem
+    raise ArchError(f"unsupported YOLOv5 layout: {first_error} (the v6.0+ and v5.0 layouts are bundled)")
+
+
+def check_layout(cfg: dict) -> None:
+    """Raise ArchError unless `cfg` describes a bundled layout."""
+    detect_layout(cfg)
+
+
+def _compare_rows(flat: list, table: tuple[LayerDef, ...]) -> str | None:
+    if len(flat) != len(table):
+        return f"{len(flat)} layers, expected {len(table)}"
+    for i, (row, d) in enumerate(zip(flat, table)):
         try:
             src, n, kind = row[0], int(row[1]), str(row[2])
         except (TypeError, ValueError, IndexError):
-            raise ArchError(f"unsupported YOLOv5 layout: layer {i} row {row!r} is malformed") from None
+            return f"layer {i} row {row!r} is malformed"
         src_t = tuple(src) if isinstance(src, (list, tuple)) else (src,)
         if _YAML_KINDS.get(kind) != d.kind or src_t != d.src or n != d.repeats:
-            raise ArchError(f"unsupported YOLOv5 layout: layer {i} is {kind} from {src!r} x{n}, expected "
-                            f"{d.kind} from {list(d.src)} x{d.repeats} (only the v6.0+ layout is bundled)")
+            return f"layer {i} is {kind} from {src!r} x{n}, expected {d.kind} from {list(d.src)} x{d.repeats}"
+    return None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from yolo.arch import SCALES, ArchError, make_divisible, resolve, scale_of
+from yolo.arch import SCALES, ArchError, cfg_name, make_divisible, resolve, scale_of
 from yolo.safe_pickle import CheckpointError, Inert, load_pickle_zip
 
 __all__ = ["Checkpoint", "CheckpointError", "load_checkpoint", "load_model", "model_from_checkpoint"]
@@ -158,15 +158,17 @@ def _scalars(obj: dict) -> dict:
 
 
 def infer_cfg(sd: dict[str, torch.Tensor]) -> str:
-    """The standard scale whose first-layer width and first-C3 depth match the state dict."""
-    w0 = sd.get("model.0.conv.weight")
+    """The bundled configuration (scale and layout) whose stem width and first-C3 depth match the
+    state dict: `model.0.conv.weight` is the v6 stem, `model.0.conv.conv.weight` the v5.0 Focus stem."""
+    layout = "v5" if "model.0.conv.conv.weight" in sd else "v6"
+    w0 = sd.get("model.0.conv.conv.weight" if layout == "v5" else "model.0.conv.weight")
     if w0 is None or w0.dim() != 4:
         raise CheckpointError("state dict has no `model.0.conv.weight`; is this a YOLOv5 checkpoint?")
     depth = len({k.split(".")[3] for k in sd if k.startswith("model.2.m.") and k.endswith("cv1.conv.weight")})
     for scale, (gd, gw) in SCALES.items():
         if make_divisible(64 * gw) == w0.shape[0] and resolve(scale).layers[2].repeats == depth:
-            return f"yolov5{scale}"
-    raise CheckpointError(f"state dict does not match a YOLOv5 n/s/m/l/x v6 model (first conv has "
+            return cfg_name(scale, layout)
+    raise CheckpointError(f"state dict does not match a YOLOv5 n/s/m/l/x model (first conv has "
                           f"{w0.shape[0]} channels, first C3 has {depth} bottlenecks)")
 
 
@@ -192,6 +194,9 @@ def model_from_checkpoint(ckpt: Checkpoint, *, nc: int | None = None, cfg: str |
     ck_nc = ckpt.nc or _infer_nc(sd)
     if cfg is None:
         cfg = ckpt.cfg or ckpt.yaml or infer_cfg(sd)
+    act = ckpt.yaml.get("activation") if ckpt.yaml else None
+    if act is not None and "SiLU" not in str(act):
+        raise CheckpointError(f"the checkpoint's model uses activation {act!r}; only SiLU is bundled")
     target_nc = ck_nc if nc is None else int(nc)
     names = ckpt.names if target_nc == ck_nc and ckpt.names and len(ckpt.names) == ck_nc else None
     try:

@@ -84,6 +84,34 @@ class SPPF(nn.Module):
         return self.cv2(torch.cat((x, y1, y2, self.m(y2)), 1))
 
 
+class Focus(nn.Module):
+    """v5.0 stem: space-to-depth (each 2x2 pixel block becomes 4 channel groups, in the order
+    (even row, even col), (odd row, even col), (even row, odd col), (odd row, odd col)) then a Conv."""
+
+    def __init__(self, c1: int, c2: int, k: int = 1) -> None:
+        super().__init__()
+        self.conv = Conv(4 * c1, c2, k)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(torch.cat((x[..., ::2, ::2], x[..., 1::2, ::2], x[..., ::2, 1::2], x[..., 1::2, 1::2]), 1))
+
+
+class SPP(nn.Module):
+    """v5.0 spatial pyramid pooling: parallel k x k stride-1 max pools (5, 9, 13) on a halved-channel
+    map, concatenated with it and mixed by a 1x1 Conv."""
+
+    def __init__(self, c1: int, c2: int, pools: tuple[int, ...] = (5, 9, 13)) -> None:
+        super().__init__()
+        c_ = c1 // 2
+        self.cv1 = Conv(c1, c_, 1)
+        self.cv2 = Conv(c_ * (len(pools) + 1), c2, 1)
+        self.m = nn.ModuleList(nn.MaxPool2d(kernel_size=k, stride=1, padding=k // 2) for k in pools)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.cv1(x)
+        return self.cv2(torch.cat([x] + [m(x) for m in self.m], 1))
+
+
 class Concat(nn.Module):
     """Concatenate a list of tensors along `dim` (channels)."""
 

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from yolo.arch import Arch, Layer, resolve
-from yolo.layers import C3, SPPF, Concat, Conv, Detect
+from yolo.layers import C3, SPP, SPPF, Concat, Conv, Detect, Focus
 
 
 def _build_layer(layer: Layer, arch: Arch) -> nn.Module:
@@ -21,6 +21,10 @@ def _build_layer(layer: Layer, arch: Arch) -> nn.Module:
         return C3(c1, layer.c_out, layer.repeats, layer.shortcut)
     if layer.kind == "SPPF":
         return SPPF(c1, layer.c_out, layer.kernel)
+    if layer.kind == "Focus":
+        return Focus(c1, layer.c_out, layer.kernel)
+    if layer.kind == "SPP":
+        return SPP(c1, layer.c_out, layer.pools)
     if layer.kind == "Upsample":
         return nn.Upsample(scale_factor=2.0, mode="nearest")
     if layer.kind == "Concat":
@@ -80,7 +84,8 @@ class YoloModel(nn.Module):
 
 def build_model(cfg: str | dict = "yolov5s", nc: int = 80, names: list[str] | None = None) -> YoloModel:
     """A freshly initialised YOLOv5 (train mode): BN eps 1e-3 / momentum 0.03 and YOLOv5's Detect bias
-    priors. `cfg`: "yolov5n|s|m|l|x" (or the letter) or an ultralytics-style dict with multiples."""
+    priors. `cfg`: "yolov5n|s|m|l|x" (or the letter; "-v5" suffix for the v5.0 Focus/SPP layout) or an
+    ultralytics-style dict with multiples (and rows, which select the layout)."""
     arch = resolve(cfg, nc)
     # A dict with standard multiples is named by its scale (anchors live in the `anchors` buffer anyway).
     model = YoloModel(arch, cfg if arch.name == "custom" else arch.name, names)

@@ -130,6 +130,19 @@ class _Walker:
         self.conv(f"{name}.cv2", 4 * c_, c2)
         self.module(f"{name}.m", "MaxPool2d")
 
+    def focus(self, name: str, c1: int, c2: int, k: int) -> None:
+        self.module(name, "Focus")
+        self.conv(f"{name}.conv", 4 * c1, c2, k)
+
+    def spp(self, name: str, c1: int, c2: int, pools: tuple[int, ...]) -> None:
+        c_ = c1 // 2
+        self.module(name, "SPP")
+        self.conv(f"{name}.cv1", c1, c_)
+        self.conv(f"{name}.cv2", c_ * (len(pools) + 1), c2)
+        self.module(f"{name}.m", "ModuleList")
+        for j in range(len(pools)):
+            self.module(f"{name}.m.{j}", "MaxPool2d")
+
     def detect(self, name: str, layer: Layer, arch: Arch) -> None:
         self.module(name, "Detect")
         # A module's own buffers come before its children's entries in state_dict order.
@@ -147,6 +160,10 @@ class _Walker:
             self.c3(name, c1, layer.c_out, layer.repeats, layer.shortcut)
         elif layer.kind == "SPPF":
             self.sppf(name, c1, layer.c_out)
+        elif layer.kind == "Focus":
+            self.focus(name, c1, layer.c_out, layer.kernel)
+        elif layer.kind == "SPP":
+            self.spp(name, c1, layer.c_out, layer.pools)
         elif layer.kind == "Upsample":
             self.module(name, "Upsample")
         elif layer.kind == "Concat":
@@ -168,7 +185,8 @@ def _names(cfg: str, nc: int) -> ModelNames:
 
 
 def model_names(cfg: str = "yolov5s", nc: int = 80) -> ModelNames:
-    """Everything at once (cached per (cfg, nc)). `cfg` is a scale name as for `yolo.arch.resolve`."""
+    """Everything at once (cached per (cfg, nc)). `cfg` is a scale name as for `yolo.arch.resolve`
+    ("yolov5s", or "yolov5s-v5" for the v5.0 layout that SparseML's 2021 recipes name)."""
     return _names(cfg, int(nc))
 
 
