@@ -37,6 +37,7 @@ class Checkpoint:
     cfg: str | dict | None = None  # recipec checkpoints: the cfg name or dict
     recipe: str | None = None
     checkpoint_recipe: str | None = None
+    intermediate_recipe: str | None = None  # SparseML: the composed recipe of a non-final epoch
     epoch: int | None = None
     source: str = "state_dict"  # "ultralytics" | "recipec" | "state_dict"
     extra: dict = field(default_factory=dict)  # other top-level scalar / string entries
@@ -73,7 +74,8 @@ def checkpoint_from_object(obj, source: str = "checkpoint") -> Checkpoint:
     model = obj.get("ema") if obj.get("ema") is not None else obj.get("model")
     top = dict(
         recipe=_opt_str(obj.get("recipe")), checkpoint_recipe=_opt_str(obj.get("checkpoint_recipe")),
-        epoch=_opt_int(obj.get("epoch")), extra=_scalars(obj),
+        intermediate_recipe=_opt_str(obj.get("intermediate_recipe")), epoch=_opt_int(obj.get("epoch")),
+        extra=_scalars(obj),
     )
     if isinstance(model, dict) and _is_state_dict(model):  # e.g. SparseML-style {"model": state_dict, "yaml"}
         yaml = obj.get("yaml") if isinstance(obj.get("yaml"), dict) else None
@@ -224,6 +226,7 @@ def model_from_checkpoint(ckpt: Checkpoint, *, nc: int | None = None, cfg: str |
     model.load_report = {"skipped": skipped, "missing": missing, "source": ckpt.source}
     model.recipe = ckpt.recipe
     model.checkpoint_recipe = ckpt.checkpoint_recipe
+    model.intermediate_recipe = ckpt.intermediate_recipe
     return model
 
 
