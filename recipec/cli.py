@@ -12,8 +12,11 @@ import sys
 # Command modules, in help order. Each module in recipec/commands/ defines `register(app)`.
 COMMAND_MODULES = (
     "plan",
+    "val",
+    "data",
     "predict",
     "train",
+    "export",
 )
 
 

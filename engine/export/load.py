@@ -1,0 +1,60 @@
+"""Load any supported weights for export: recipec checkpoints (dense, pruned, QAT) or ultralytics /
+SparseZoo `.pt` files (through `yolo.load_model`).
+
+A recipec checkpoint with QAT state gives back the QAT-prepared model with its trained qparams
+(`prepare_from_state`), so the export has the same Q/DQ as training. Masks need no work here: the float
+weights already hold the zeros (that is the invariant), and `verify` checks them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Loaded:
+    model: Any
+    source: str                  # "recipec" | "yolo"
+    recipe_sha256: str = ""
+    phase: str = ""
+    masks: dict = field(default_factory=dict)
+    qat_state: dict | None = None
+
+
+def _qat_state(q: Any) -> dict | None:
+    """The `engine.quant.qat_state_dict` payload inside a checkpoint's `qat` entry (either layout)."""
+    if not isinstance(q, dict):
+        return None
+    if "fake_quant" in q:
+        return q
+    for k in ("state", "qat"):
+        if isinstance(q.get(k), dict) and "fake_quant" in q[k]:
+            return q[k]
+    return None
+
+
+def load_for_export(weights: str | Path) -> Loaded:
+    """Raises `yolo.checkpoint.CheckpointError` / `engine.checkpoint.CheckpointError` / ValueError with a
+    user-facing message on a bad file."""
+    from engine.checkpoint import CheckpointError as RecipecError, load_checkpoint
+    from engine.quant.qat import prepare_from_state
+    from yolo.checkpoint import load_model
+
+    p = Path(weights)
+    data = None
+    if p.is_file():
+        try:
+            data = load_checkpoint(p)
+        except RecipecError:
+            data = None  # not ours: an ultralytics / zoo checkpoint, read by yolo
+    model = load_model(str(weights))
+    if data is None:
+        return Loaded(model, "yolo")
+    st = _qat_state(data.get("qat"))
+    if st is not None and st.get("spec") is not None:
+        prepare_from_state(model, st)
+        model.eval()
+    return Loaded(model, "recipec", recipe_sha256=str(data.get("recipe_sha256") or ""),
+                  phase=str(data.get("phase") or ""), masks=data.get("masks") or {}, qat_state=st)
