@@ -1,0 +1,82 @@
+"""`compile_recipe`: the front end's one entry point (text -> YAML tree -> IR -> checks).
+
+Never raises on bad input: unreadable files, YAML errors, bad expressions and bad values all come
+back as diagnostics. `CompileResult.recipe` is None only when the file has no usable structure;
+otherwise it holds every modifier that could be built, and `.ok` says whether any error was found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from recipec.diagnostics import Diagnostic, error, warning
+from recipec.ir.recipe import Recipe
+from recipec.span import Span
+
+
+@dataclass
+class CompileResult:
+    recipe: Recipe | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.recipe is not None and not any(d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+
+def read_source(source: str | Path) -> tuple[str | None, list[Diagnostic]]:
+    """Read a recipe file as text; I/O problems and bad encodings are diagnostics (RC001/RC004)."""
+    from recipec.syntax.loader import MAX_BYTES, decode
+
+    path = str(source)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except IsADirectoryError:
+        return None, [error("RC001", "is a directory, not a recipe file", Span.point(path, 1, 1))]
+    except OSError as exc:
+        return None, [error("RC001", f"cannot read the file: {exc.strerror or exc}", None)]
+    return decode(data, path)
+
+
+def compile_recipe(source: str | Path, *, text: str | None = None, overrides: dict[str, float] | None = None,
+                   checks: bool = True, model: str | None = "auto") -> CompileResult:
+    """Compile a recipe file (or `text`, reported under the name `source`) to the IR.
+
+    `overrides` replace top-level variables before evaluation (like SparseML's recipe args), so
+    every `eval()` that depends on them follows. `checks=False` skips the rule catalog (only
+    parse/lowering diagnostics). `model` is passed to the model-aware checks ("auto", "none",
+    "yolov5n".."yolov5x").
+    """
+    from recipec.ir.lower import lower
+    from recipec.syntax.loader import load
+
+    path = str(source)
+    diags: list[Diagnostic] = []
+    if text is None:
+        text, read_diags = read_source(path)
+        diags.extend(read_diags)
+        if text is None:
+            return CompileResult(None, diags)
+    suffix = Path(path).suffix.lower()
+    if suffix == ".yml":
+        diags.append(warning("RC002", "SparseML's legacy loader accepts only `.yaml` and `.md` recipes",
+                             Span.point(path, 1, 1), "rename the file to `.yaml`"))
+    try:
+        doc, load_diags = load(text, path, markdown=suffix == ".md")
+        diags.extend(load_diags)
+        recipe = lower(doc, diags, overrides) if doc.root is not None else None
+        if recipe is not None and checks:
+            from recipec.check import run_checks
+
+            diags.extend(run_checks(recipe, model=model))
+    except RecursionError:
+        diags.append(error("RC013", "the recipe nests too deeply", Span.point(path, 1, 1)))
+        recipe = None
+    diags.sort(key=Diagnostic.sort_key)
+    return CompileResult(recipe, diags)
