@@ -1,0 +1,70 @@
+"""`recipec data`: dataset tools. `recipec data voc` converts Pascal VOC XML to the YOLO layout;
+`recipec data synthetic` writes the deterministic synthetic shapes dataset."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="Dataset tools: convert Pascal VOC, write synthetic data.", no_args_is_help=True)
+    group.command("voc")(voc)
+    group.command("synthetic")(synthetic)
+    app.add_typer(group, name="data")
+
+
+def _fail(msg: str, code: int = 2):
+    print(f"error: {msg}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def voc(
+    devkit: Path = typer.Argument(..., help="The VOCdevkit/ folder (holding VOC2007/, VOC2012/, ...).",
+                                  show_default=False),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: images/, labels/, *.txt lists, data.yaml."),
+    years: list[str] = typer.Option(None, "--years", help="Years to convert (default: every VOC<year> folder)."),
+    sets: list[str] = typer.Option(None, "--sets", help="ImageSets/Main lists to convert (default: train, val, "
+                                   "test if present, else trainval)."),
+    names: str = typer.Option(None, "--names", help="Comma-separated class names, in id order (default: the 20 "
+                              "VOC classes, or the sorted names found in the XMLs when they are not VOC's)."),
+    link: str = typer.Option("copy", "--link", help="How images reach --out: copy, hardlink, symlink, or auto "
+                             "(hard link, else copy). Links save space; an edit through a link changes the original."),
+    keep_difficult: bool = typer.Option(False, "--keep-difficult", help="Keep objects marked difficult."),
+) -> None:
+    """Convert Pascal VOC XML annotations under DEVKIT to YOLO labels and a data YAML in --out."""
+    from yolo.data.voc import VocError, convert_voc
+
+    if link not in ("auto", "hardlink", "symlink", "copy"):
+        _fail(f"--link must be auto, hardlink, symlink or copy, got {link!r}")
+    name_list = [n.strip() for n in names.split(",") if n.strip()] if names else None
+    try:
+        res = convert_voc(devkit, out, years=years or None, sets=sets or None, names=name_list, link=link,
+                          keep_difficult=keep_difficult)
+    except VocError as e:
+        _fail(str(e))
+    for line in res.report_lines():
+        print(line, file=sys.stderr)
+    print(str(res.yaml_path))
+
+
+def synthetic(
+    out: Path = typer.Argument(..., help="Output folder.", show_default=False),
+    task: str = typer.Option("shapes-a", "--task", help="shapes-a (3 classes) or shapes-b (4 other classes)."),
+    n_train: int = typer.Option(64, "--train", help="Number of training images."),
+    n_val: int = typer.Option(16, "--val", help="Number of validation images."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same files."),
+) -> None:
+    """Write the synthetic shapes dataset (YOLO layout + data.yaml) to OUT and print the YAML path."""
+    from yolo.data.synthetic import TASKS, make_synthetic
+
+    if task not in TASKS:
+        _fail(f"unknown --task {task!r}; known: {', '.join(TASKS)}")
+    if n_train < 1 or n_val < 1:
+        _fail("--train and --val must be >= 1")
+    try:
+        print(make_synthetic(out, task=task, n_train=n_train, n_val=n_val, seed=seed))
+    except OSError as e:
+        _fail(f"cannot write {out}: {e.strerror or e}")

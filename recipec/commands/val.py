@@ -1,0 +1,127 @@
+"""`recipec val`: mAP of a YOLOv5 checkpoint (or an exported ONNX model) on a dataset split."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("val")(val)
+
+
+def _fail(msg: str, code: int = 2):
+    print(f"error: {msg}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def render_table(report: dict) -> str:
+    """The YOLOv5-style table: the `all` row, then one row per class that has labels."""
+    head = ("Class", "Images", "Instances", "P", "R", "mAP50", "mAP50-95")
+    rows = [("all", report["images"], report["instances"], report["precision"], report["recall"],
+             report["map50"], report["map50_95"])]
+    rows += [(c["name"], c["images"], c["instances"], c["precision"], c["recall"], c["map50"], c["map50_95"])
+             for c in report["per_class"]]
+    w0 = max(12, *(len(str(r[0])) for r in rows))
+    lines = [f"{head[0]:>{w0}}" + "".join(f"{h:>11}" for h in head[1:])]
+    for r in rows:
+        lines.append(f"{str(r[0]):>{w0}}{r[1]:>11}{r[2]:>11}" + "".join(f"{v:>11.3g}" for v in r[3:]))
+    sp = report.get("speed_ms")
+    if sp:
+        lines.append(f"Speed: {sp['preprocess']:.1f}ms preprocess, {sp['inference']:.1f}ms inference, "
+                     f"{sp['nms']:.1f}ms NMS per image")
+    return "\n".join(lines)
+
+
+def val(
+    weights: str = typer.Option(..., "--weights", "-w", help="Checkpoint (.pt: ultralytics, SparseZoo or recipec) "
+                                "or an exported .onnx model."),
+    data: str = typer.Option(..., "--data", help="Data YAML (ultralytics format), e.g. coco128.yaml or VOC.yaml."),
+    split: str = typer.Option("val", "--split", help="Which split of the data YAML: val, test or train."),
+    imgsz: int = typer.Option(640, "--imgsz", help="Inference size in pixels (long side), a multiple of 32."),
+    batch: int = typer.Option(16, "--batch", help="Batch size (images of similar aspect ratio share a shape)."),
+    conf: float = typer.Option(0.001, "--conf", help="Confidence threshold (objectness x class score)."),
+    iou: float = typer.Option(0.6, "--iou", help="NMS IoU threshold."),
+    device: str = typer.Option("cpu", "--device", help="torch device, e.g. cpu or cuda:0."),
+    half: bool = typer.Option(False, "--half", help="fp16 inference (CUDA only)."),
+    workers: int = typer.Option(0, "--workers", help="DataLoader worker processes."),
+    fmt: str = typer.Option("table", "--format", help="Output: table or json."),
+) -> None:
+    """Validate WEIGHTS on the --data split: precision, recall, mAP50 and mAP50-95, overall and per class."""
+    if fmt not in ("table", "json"):
+        _fail(f"--format must be table or json, got {fmt!r}")
+    if imgsz < 32 or imgsz % 32:
+        _fail(f"--imgsz must be a positive multiple of 32, got {imgsz}")
+    if batch < 1 or workers < 0:
+        _fail("--batch must be >= 1 and --workers >= 0")
+    if not (0.0 <= conf <= 1.0 and 0.0 <= iou <= 1.0):
+        _fail("--conf and --iou must be in [0, 1]")
+
+    import torch
+
+    from yolo.data import DataError, create_dataloader, load_data_yaml
+    from yolo.val import OnnxModel, validate
+
+    try:
+        cfg = load_data_yaml(data)
+    except DataError as e:
+        _fail(str(e))
+    rect, stride = True, 32
+    if weights.lower().endswith(".onnx"):
+        if not Path(weights).is_file():
+            _fail(f"ONNX model not found: {weights}")
+        try:
+            model = OnnxModel(weights)
+        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own error types
+            _fail(f"cannot load {weights} with onnxruntime: {e}")
+        if model.fixed_hw is not None:  # a static input: every batch must have that shape
+            if model.fixed_hw[0] != model.fixed_hw[1]:
+                _fail(f"{weights}: non-square static input {model.fixed_hw} is not supported")
+            imgsz, rect = model.fixed_hw[0], False
+        if model.fixed_batch and model.fixed_batch != batch:
+            batch = model.fixed_batch
+        nc_model = model.nc
+    else:
+        from yolo.checkpoint import CheckpointError, load_model
+
+        try:
+            # a bare scale name ("yolov5n") builds a fresh model: give it the data's classes
+            fresh = not Path(weights).exists()
+            model = load_model(weights, device=device, nc=cfg.nc if fresh else None)
+        except CheckpointError as e:
+            _fail(str(e))
+        except (RuntimeError, ValueError) as e:
+            _fail(f"cannot load {weights} on {device}: {e}")
+        stride = max(32, int(model.stride.max()))
+        nc_model = model.nc
+        if half and not str(device).startswith("cuda"):
+            _fail("--half needs a CUDA --device")
+    if nc_model is not None and nc_model != cfg.nc:
+        _fail(f"the model predicts {nc_model} classes but {data} has nc={cfg.nc}")
+
+    data_log = logging.getLogger("yolo.data")
+    data_log.disabled = True  # the scan summary is printed below, once
+    try:
+        loader, ds = create_dataloader(cfg, split, imgsz=imgsz, batch_size=batch, augment=False, rect=rect,
+                                       stride=stride, workers=workers)
+    except DataError as e:
+        _fail(str(e))
+    except ValueError as e:  # no usable images after the scan
+        _fail(str(e))
+    finally:
+        data_log.disabled = False
+    if ds.scan.issues:
+        print(ds.scan.summary(), file=sys.stderr)
+    try:
+        report = validate(model, loader, conf=conf, iou=iou, device=torch.device(device), half=half,
+                          names=list(cfg.names))
+    except RuntimeError as e:  # e.g. an ONNX model whose shapes do not fit
+        _fail(f"validation failed: {e}")
+    if fmt == "json":
+        print(json.dumps(report, indent=2))
+    else:
+        print(render_table(report))

@@ -1,0 +1,85 @@
+"""`recipec val` and `recipec data` through the CLI: output formats, exit codes, clear errors."""
+
+import json
+
+import pytest
+
+from recipec.cli import main
+from yolo.data.synthetic import make_synthetic
+
+
+def run(capsys, *args):
+    with pytest.raises(SystemExit) as e:
+        main(list(args))
+    out = capsys.readouterr()
+    return e.value.code, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def syn(tmp_path_factory):
+    return make_synthetic(tmp_path_factory.mktemp("clisyn"), n_train=2, n_val=3, seed=0)
+
+
+def test_val_json_on_coco8(external_dir, tmp_path, capsys):
+    y = tmp_path / "c8.yaml"
+    y.write_text(f"path: {external_dir / 'coco8'}\nval: images/val\nnc: 80\n")
+    code, out, err = run(capsys, "val", "--weights", str(external_dir / "weights/yolov5n.pt"), "--data", str(y),
+                         "--imgsz", "320", "--batch", "4", "--format", "json")
+    assert code == 0, err
+    rep = json.loads(out)
+    assert {"images", "instances", "precision", "recall", "map50", "map50_95", "per_class"} <= set(rep)
+    assert rep["images"] == 4 and rep["instances"] == 17 and rep["map50"] > 0.4
+    assert rep["per_class"][0]["name"] == "class0"
+
+
+def test_val_table_on_a_fresh_model(syn, capsys):
+    code, out, err = run(capsys, "val", "--weights", "yolov5n", "--data", str(syn), "--imgsz", "128",
+                         "--conf", "0.1")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split() == ["Class", "Images", "Instances", "P", "R", "mAP50", "mAP50-95"]
+    assert lines[1].split()[:2] == ["all", "3"]
+    assert lines[-1].startswith("Speed:")
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--data", "missing.yaml"], "data YAML not found"),
+    (["--imgsz", "100"], "multiple of 32"),
+    (["--format", "xml"], "--format"),
+    (["--weights", "nope.pt"], "checkpoint not found"),
+    (["--weights", "nope.onnx"], "ONNX model not found"),
+])
+def test_val_bad_input_exits_2_with_a_message(syn, capsys, args, msg):
+    base = {"--weights": "yolov5n", "--data": str(syn)}
+    opts = dict(zip(args[::2], args[1::2]))
+    argv = ["val"] + [x for k, v in {**base, **opts}.items() for x in (k, v)]
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and msg in err and "Traceback" not in err
+
+
+def test_val_nc_mismatch_and_missing_data(syn, tmp_path, capsys, external_dir):
+    code, _, err = run(capsys, "val", "--weights", str(external_dir / "weights/yolov5n.pt"), "--data", str(syn))
+    assert code == 2 and "80 classes" in err and "nc=3" in err
+    y = tmp_path / "d.yaml"
+    y.write_text("path: gone\nval: images/val\nnc: 80\ndownload: https://example.com/x.zip\n")
+    code, _, err = run(capsys, "val", "--weights", "yolov5n", "--data", str(y))
+    assert code == 2 and "gone/images/val" in err and "https://example.com/x.zip" in err
+
+
+def test_data_voc_command(external_dir, tmp_path, capsys):
+    code, out, err = run(capsys, "data", "voc", str(external_dir / "voc_sample_dog/VOCdevkit"), "--out",
+                         str(tmp_path / "voc"), "--names", "dog")
+    assert code == 0, err
+    assert out.strip() == str(tmp_path / "voc" / "data.yaml")
+    assert "trainval2007: 30 images" in err and "classes (--names): dog" in err
+    code, _, err = run(capsys, "data", "voc", str(tmp_path / "none"), "--out", str(tmp_path / "x"))
+    assert code == 2 and "VOCdevkit folder not found" in err
+
+
+def test_data_synthetic_command(tmp_path, capsys):
+    code, out, _ = run(capsys, "data", "synthetic", str(tmp_path / "s"), "--task", "shapes-b", "--train", "2",
+                       "--val", "1")
+    assert code == 0 and out.strip().endswith("data.yaml")
+    assert len(list((tmp_path / "s/images/train").iterdir())) == 2
+    code, _, err = run(capsys, "data", "synthetic", str(tmp_path / "t"), "--task", "nope")
+    assert code == 2 and "unknown --task" in err

@@ -1,0 +1,178 @@
+"""The validation loop: run a detector over a dataloader, NMS, match to labels, mAP.
+
+`validate(model, dataloader, ...)` is used by `recipec val`, by training (per-epoch mAP) and by
+export verification. `model` is either a YoloModel (put in eval mode for the run, its mode is
+restored afterwards) or any callable mapping a float32 (B, 3, H, W) tensor in [0, 1] to decoded
+predictions (B, N, 5 + nc) (xywh pixels, objectness, class probabilities) as a tensor or a numpy
+array, e.g. `OnnxModel(path)`. The dataloader yields `YoloDataset.collate_fn` batches.
+
+As in YOLOv5's validation: NMS multi-label with conf 0.001, IoU 0.6, 300 detections per image;
+predictions and labels are mapped back to the original image pixels (boxes clipped to it) before
+matching. Per-class `images` counts the images that contain the class.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from yolo.metrics import ap_per_class, box_iou, match_predictions, summarize
+from yolo.nms import non_max_suppression, xywh2xyxy
+
+
+def scale_to_original(boxes: torch.Tensor, shapes) -> torch.Tensor:
+    """xyxy boxes in network pixels -> original image pixels, clipped. `shapes` is the dataset's
+    ((h0, w0), ((gain_h, gain_w), (pad_w, pad_h))); None leaves boxes unchanged."""
+    if shapes is None:
+        return boxes
+    (h0, w0), ((gh, gw), (pw, ph)) = shapes
+    b = boxes.clone()
+    b[:, [0, 2]] = ((b[:, [0, 2]] - pw) / gw).clamp(0, w0)
+    b[:, [1, 3]] = ((b[:, [1, 3]] - ph) / gh).clamp(0, h0)
+    return b
+
+
+def _resolve_names(model, dataloader, names, nc):
+    if names is None:
+        names = getattr(model, "names", None) or getattr(getattr(dataloader, "dataset", None), "names", None)
+    if names is not None:
+        return list(names)
+    if nc is None:
+        nc = getattr(model, "nc", None)
+    return [str(i) for i in range(int(nc))] if nc is not None else None
+
+
+@torch.no_grad()
+def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device: str | torch.device = "cpu",
+             half: bool = False, max_det: int = 300, names: list[str] | None = None,
+             progress=None) -> dict:
+    """Evaluate `model` on every batch of `dataloader`; see the module docstring.
+
+    Returns {"images", "instances", "precision", "recall", "map50", "map50_95",
+    "per_class": [{"class", "name", "images", "instances", "precision", "recall", "map50",
+    "map50_95"}], "speed_ms": {"preprocess", "inference", "nms"} (per image), "seconds"}.
+    `progress`, if given, is called with (batch_index, n_batches) after each batch.
+    """
+    device = torch.device(device)
+    is_module = isinstance(model, torch.nn.Module)
+    was_training = is_module and model.training
+    if is_module:
+        model.eval()
+        param = next(model.parameters(), None)
+        if param is not None and param.device != device:
+            model.to(device)
+        if half:
+            model.half()
+    in_dtype = torch.float16 if (half and is_module) else torch.float32
+    names = _resolve_names(model, dataloader, names, None)
+    stats: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    img_per_cls: dict[int, int] = {}
+    inst_per_cls: dict[int, int] = {}
+    seen = 0
+    dt = [0.0, 0.0, 0.0]
+    t_start = time.perf_counter()
+    n_batches = len(dataloader) if hasattr(dataloader, "__len__") else 0
+    try:
+        for bi, (imgs, targets, _paths, shapes) in enumerate(dataloader):
+            t0 = time.perf_counter()
+            imgs = imgs.to(device, non_blocking=True).to(in_dtype)
+            if imgs.dtype == torch.uint8:
+                imgs = imgs.float() / 255
+            targets = targets.to(device)
+            t1 = time.perf_counter()
+            out = model(imgs)
+            if isinstance(out, (list, tuple)):
+                out = out[0]
+            out = torch.as_tensor(out).to(device).float()
+            t2 = time.perf_counter()
+            dets = non_max_suppression(out, conf, iou, max_det, multi_label=True)
+            t3 = time.perf_counter()
+            dt[0] += t1 - t0
+            dt[1] += t2 - t1
+            dt[2] += t3 - t2
+            H, W = imgs.shape[2:]
+            scale = torch.tensor([W, H, W, H], device=device, dtype=torch.float32)
+            for si, pred in enumerate(dets):
+                seen += 1
+                lab = targets[targets[:, 0] == si, 1:]
+                tcls = lab[:, 0].long().cpu().numpy()
+                for c in np.unique(tcls).tolist():
+                    img_per_cls[c] = img_per_cls.get(c, 0) + 1
+                for c in tcls.tolist():
+                    inst_per_cls[c] = inst_per_cls.get(c, 0) + 1
+                if pred.shape[0] == 0:
+                    if len(tcls):
+                        stats.append((np.zeros((0, 10), bool), np.zeros(0), np.zeros(0), tcls))
+                    continue
+                shp = shapes[si] if shapes is not None else None
+                pbox = scale_to_original(pred[:, :4], shp)
+                if len(tcls):
+                    tbox = scale_to_original(xywh2xyxy(lab[:, 1:5].float()) * scale, shp)
+                    correct = match_predictions(pred[:, 5], lab[:, 0], box_iou(tbox, pbox))
+                else:
+                    correct = np.zeros((pred.shape[0], 10), bool)
+                stats.append((correct, pred[:, 4].cpu().numpy(), pred[:, 5].cpu().numpy(), tcls))
+            if progress is not None:
+                progress(bi, n_batches)
+    finally:
+        if is_module:
+            if half:
+                model.float()
+            model.train(was_training)
+    if stats:
+        tp, cf, pc, tc = (np.concatenate([s[k] for s in stats], 0) for k in range(4))
+    else:
+        tp, cf, pc, tc = np.zeros((0, 10), bool), np.zeros(0), np.zeros(0), np.zeros(0)
+    cls_stats = ap_per_class(tp, cf, pc, tc)
+    if names is None:
+        n = int(max([*inst_per_cls.keys(), -1])) + 1
+        names = [str(i) for i in range(n)]
+    report = {"images": seen, "instances": int(len(tc))}
+    report.update(summarize(cls_stats, names, images_per_class=img_per_cls, instances_per_class=inst_per_cls))
+    per_img = 1000.0 / max(seen, 1)
+    report["speed_ms"] = {"preprocess": dt[0] * per_img, "inference": dt[1] * per_img, "nms": dt[2] * per_img}
+    report["seconds"] = time.perf_counter() - t_start
+    return report
+
+
+class OnnxModel:
+    """An onnxruntime session as a `validate` callable: float32 (B, 3, H, W) -> (B, N, 5 + nc) tensor.
+
+    Attributes: `nc` (from the output shape, if static), `fixed_hw` ((H, W) when the input spatial
+    size is static, else None), `fixed_batch` (int or None). Batches smaller than a static batch
+    size are padded with zeros and the extra outputs dropped. onnxruntime is imported here only.
+    """
+
+    def __init__(self, path: str | Path, providers: list[str] | None = None):
+        import onnxruntime as ort
+
+        self.path = str(path)
+        self.session = ort.InferenceSession(self.path, providers=providers or ["CPUExecutionProvider"])
+        inp = self.session.get_inputs()[0]
+        self.input_name = inp.name
+        dims = list(inp.shape)
+        if len(dims) != 4:
+            raise ValueError(f"{path}: expected a (B, 3, H, W) input, got {dims}")
+        static = [d if isinstance(d, int) and d > 0 else None for d in dims]
+        self.fixed_batch = static[0]
+        self.fixed_hw = (static[2], static[3]) if static[2] and static[3] else None
+        out_shape = self.session.get_outputs()[0].shape
+        last = out_shape[-1] if out_shape else None
+        self.nc = last - 5 if isinstance(last, int) and last > 5 else None
+        self.names = None
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        a = x.detach().cpu().float().numpy()
+        b = a.shape[0]
+        fb = self.fixed_batch
+        if not fb:
+            y = self.session.run(None, {self.input_name: a})[0]
+        else:
+            if b % fb:  # pad to a whole number of static batches
+                a = np.concatenate([a, np.zeros((fb - b % fb, *a.shape[1:]), np.float32)], 0)
+            y = np.concatenate([self.session.run(None, {self.input_name: a[k:k + fb]})[0]
+                                for k in range(0, a.shape[0], fb)], 0)
+        return torch.from_numpy(np.ascontiguousarray(y[:b])).float()
