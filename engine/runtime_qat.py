@@ -45,7 +45,7 @@ class QuantizationRuntime(ModifierRuntime):
             self.ctx.log(f"QAT: observers disabled at step {e.step}")
 
     def start(self, state: dict[str, Any] | None = None) -> None:
-        from engine.quant import prepare_qat  # the QAT library (engine/quant)
+        from engine.quant import QuantSpec, prepare_qat  # the QAT library (engine/quant)
 
         if self.ctx.flags.get("already_quantized"):
             raise RuntimeError_(
@@ -53,7 +53,12 @@ class QuantizationRuntime(ModifierRuntime):
                 "and the recipe has a QuantizationModifier. Start from the pre-QAT checkpoint "
                 "(zoo: ?checkpoint=preqat or training/model.ckpt.pt) or drop the QuantizationModifier."
             )
-        self.handle = prepare_qat(self.ctx.model, self.spec)
+        try:
+            qspec = QuantSpec.from_modifier(self.spec)
+            prepare_qat(self.ctx.model, qspec)
+        except ValueError as exc:
+            raise RuntimeError_(f"QuantizationModifier: {exc}") from None
+        self.handle = QatHandle(self.ctx.model)
         if state:
             self.handle.load_state_dict(state)
         self.started = True
@@ -66,7 +71,6 @@ class QuantizationRuntime(ModifierRuntime):
             self.ctx.log("QAT starts")
         f["ema_enabled"] = False
         f["amp_enabled"] = False
-        self.ctx.masks.rebind(self.ctx.model)
 
     def state_dict(self) -> dict[str, Any]:
         return {"started": self.started, "bn_frozen": self.bn_frozen, "observers_off": self.observers_off,
@@ -81,3 +85,34 @@ class QuantizationRuntime(ModifierRuntime):
             if state.get("observers_off"):
                 self.handle.disable_observers()
                 self.observers_off = True
+
+
+class QatHandle:
+    """The verbs of ``engine.quant`` bound to one prepared model (what the loop and checkpoints call)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def freeze_bn_stats(self) -> None:
+        from engine.quant import freeze_bn_stats
+
+        freeze_bn_stats(self.model)
+
+    def disable_observers(self) -> None:
+        from engine.quant import disable_observer
+
+        disable_observer(self.model)
+
+    def state_dict(self) -> dict[str, Any]:
+        from engine.quant import qat_state_dict
+
+        return qat_state_dict(self.model)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        from engine.quant import load_qat_state_dict
+
+        load_qat_state_dict(self.model, state)
+
+    def float_state_dict(self) -> dict[str, Any]:
+        """Float weights, ultralytics names (QAT buffers are non-persistent, BN not folded)."""
+        return self.model.state_dict()

@@ -1,0 +1,127 @@
+"""Training step time: dense vs masks held vs a GMP update step vs QAT, same model and batch (not a test).
+
+    python bench/step_bench.py [--cfg yolov5n] [--imgsz 320] [--batch 8] [--steps 20] [--device cpu]
+
+A step is exactly what engine/loop.py does per batch: forward, loss, backward, pre-step hooks (LR from a
+plan, pruning update, gradient masking), clip, SGD step, post-step hooks (weights and momentum masked),
+masked EMA update. Prints median seconds per step and ratios to dense; goals: masks <= 1.03x, QAT <= 1.30x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+
+class _Plan:
+    def __init__(self, steps_gmp: bool):
+        self.steps_gmp = steps_gmp
+
+    def lr_at(self, step):
+        return (0.01, 0.01, 0.01)
+
+
+def _setup(cfg: str, device: str, mode: str):
+    from engine import optim
+    from engine.ema import ModelEMA
+    from engine.pruning import MaskSet, resolve_params
+    from engine.runtime import Context, MaskRegistry
+    from yolo import build_model
+    from yolo.loss import YoloLoss
+
+    torch.manual_seed(0)
+    model = build_model(cfg, nc=80).to(device).train()
+    opt = optim.build_optimizer(model, optim.load_hyp(None))
+    ctx = Context(model, opt, _Plan(mode == "gmp"), MaskRegistry(), log=lambda m: None)
+    names = resolve_params(model, "__ALL_PRUNABLE__").names
+    ms = None
+    if mode in ("masks", "gmp", "qat_masks"):
+        ms = MaskSet(model, names)
+        ms.update(0.75)
+        ctx.masks.add(0, ms)
+    qat = None
+    if mode.startswith("qat"):
+        from engine.quant import QuantSpec, prepare_qat
+
+        qat = prepare_qat(model, QuantSpec(submodules=tuple(f"model.{i}" for i in range(24))))
+    ema = None if mode.startswith("qat") else ModelEMA(model)
+    return model, opt, ctx, ms, ema, YoloLoss.from_model(model), qat
+
+
+def _step(model, opt, ctx, ms, ema, loss_fn, x, t, gmp_update: bool):
+    from engine.optim import set_lrs
+
+    preds = model(x)
+    loss, _ = loss_fn(preds, t)
+    loss.backward()
+    set_lrs(opt, ctx.plan.lr_at(0))
+    if gmp_update and ms is not None:
+        ms.update(0.75)
+    ctx.masks.mask_grads()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    ctx.masks.mask_weights(opt)
+    if ema is not None:
+        ema.update(model)
+        ctx.masks.apply_to(ema.ema)
+
+
+def bench(cfg="yolov5n", imgsz=320, batch=8, steps=20, device="cpu", modes=("dense", "masks", "gmp", "qat")):
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(batch, 3, imgsz, imgsz, generator=g, device="cpu").to(device)
+    t = torch.cat([torch.arange(batch).repeat_interleave(4)[:, None].float(),
+                   torch.randint(0, 80, (batch * 4, 1), generator=g).float(),
+                   0.2 + 0.6 * torch.rand(batch * 4, 2, generator=g), 0.05 + 0.3 * torch.rand(batch * 4, 2, generator=g)],
+                  1).to(device)
+    out: dict[str, float | None] = {}
+    setups = {}
+    for mode in modes:
+        try:
+            setups[mode] = _setup(cfg, device, mode)
+        except ImportError as e:
+            out[mode] = None
+            print(f"{mode}: skipped ({e})")
+    times: dict[str, list[float]] = {m: [] for m in setups}
+    for i in range(steps + 3):  # round-robin over modes so CPU load drift hits all of them alike
+        for mode, (model, opt, ctx, ms, ema, loss_fn, _) in setups.items():
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            _step(model, opt, ctx, ms, ema, loss_fn, x, t, gmp_update=(mode == "gmp"))
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            if i >= 3:
+                times[mode].append(time.perf_counter() - t0)
+    for mode in modes:
+        if mode in times:
+            out[mode] = statistics.median(times[mode])
+    dense = out["dense"]
+    print(f"{'mode':<8}{'s/step':>10}{'x dense':>10}   ({cfg}, imgsz {imgsz}, batch {batch}, {device}, "
+          f"{torch.get_num_threads()} threads)")
+    for mode, v in out.items():
+        print(f"{mode:<8}{'-' if v is None else f'{v:.4f}':>10}{'-' if v is None else f'{v / dense:.3f}':>10}")
+    return {"step_s": out, "ratio": {k: (v / dense if v else None) for k, v in out.items()}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cfg", default="yolov5n")
+    ap.add_argument("--imgsz", type=int, default=320)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--json", default=None)
+    a = ap.parse_args()
+    res = bench(a.cfg, a.imgsz, a.batch, a.steps, a.device)
+    if a.json:
+        with open(a.json, "w") as fh:
+            json.dump(res, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
