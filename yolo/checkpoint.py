@@ -50,7 +50,13 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         data = path.read_bytes()
     except OSError as e:
         raise CheckpointError(f"cannot read checkpoint {path}: {e.strerror or e}") from None
-    return checkpoint_from_object(load_pickle_zip(data, str(path)), str(path))
+    obj = load_pickle_zip(data, str(path))
+    try:
+        return checkpoint_from_object(obj, str(path))
+    except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as e:
+        if isinstance(e, CheckpointError):
+            raise
+        raise CheckpointError(f"{path}: malformed checkpoint ({type(e).__name__}: {e})") from None
 
 
 def checkpoint_from_object(obj, source: str = "checkpoint") -> Checkpoint:
@@ -103,6 +109,9 @@ def _module_state(module: Inert, prefix: str, source: str) -> dict[str, torch.Te
         raise CheckpointError(f"{source}: module {prefix or '<root>'} ({module.pickle_name}) has no state")
     out: dict[str, torch.Tensor] = {}
     skip = st.get("_non_persistent_buffers_set") or set()
+    for group in ("_parameters", "_buffers", "_modules"):
+        if not isinstance(st.get(group) or {}, dict):
+            raise CheckpointError(f"{source}: module {prefix or '<root>'} has a malformed {group}")
     for group in ("_parameters", "_buffers"):
         for name, t in (st.get(group) or {}).items():
             if t is None or (group == "_buffers" and name in skip):
@@ -192,7 +201,10 @@ def model_from_checkpoint(ckpt: Checkpoint, *, nc: int | None = None, cfg: str |
     """
     from yolo.model import build_model
 
-    sd = ckpt.state_dict
+    # v5.0 Detect also saved `anchor_grid` (anchors in pixels): derivable, so not a model tensor here.
+    sd = {k: v for k, v in ckpt.state_dict.items() if k != f"{DETECT}.anchor_grid"}
+    if ckpt.stride is not None and [float(s) for s in ckpt.stride] != [8.0, 16.0, 32.0]:
+        raise CheckpointError(f"checkpoint strides {ckpt.stride} differ from the bundled [8, 16, 32]")
     ck_nc = ckpt.nc or _infer_nc(sd)
     if cfg is None:
         cfg = ckpt.cfg or ckpt.yaml or infer_cfg(sd)

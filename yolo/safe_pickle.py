@@ -18,6 +18,7 @@ import collections
 import io
 import pickle
 import zipfile
+import zlib
 
 import torch
 
@@ -158,14 +159,17 @@ class RestrictedUnpickler(pickle.Unpickler):
             raise CheckpointError(f"{self._source}: unsupported persistent record {str(pid)[:80]!r}")
         stype, key, numel = pid[1], pid[2], pid[4]
         if key not in self._storages:
+            name = f"{self._prefix}data/{key}"
             try:
-                raw = self._archive.read(f"{self._prefix}data/{key}")
+                info = self._archive.getinfo(name)
             except KeyError:
                 raise CheckpointError(f"{self._source}: storage record data/{key} is missing") from None
             itemsize = torch.empty((), dtype=stype.dtype).element_size()
-            if isinstance(numel, int) and stype.dtype != torch.uint8 and len(raw) != numel * itemsize:
-                raise CheckpointError(f"{self._source}: storage data/{key} has {len(raw)} bytes, "
+            # Check the declared size before decompressing anything (no zip bombs).
+            if isinstance(numel, int) and stype.dtype != torch.uint8 and info.file_size != numel * itemsize:
+                raise CheckpointError(f"{self._source}: storage data/{key} has {info.file_size} bytes, "
                                       f"expected {numel * itemsize}")
+            raw = self._archive.read(info)
             flat = torch.frombuffer(bytearray(raw), dtype=stype.dtype) if raw else torch.empty(0, dtype=stype.dtype)
             self._storages[key] = _Storage(flat)
         return self._storages[key]
@@ -185,11 +189,11 @@ def load_pickle_zip(data: bytes, source: str = "checkpoint"):
     byteorder = f"{prefix}byteorder"
     if byteorder in archive.namelist() and archive.read(byteorder).strip() not in (b"little", b""):
         raise CheckpointError(f"{source}: big-endian checkpoints are not supported")
-    unpickler = RestrictedUnpickler(io.BytesIO(archive.read(pkl[0])), archive, prefix, source)
     try:
+        unpickler = RestrictedUnpickler(io.BytesIO(archive.read(pkl[0])), archive, prefix, source)
         return unpickler.load()
     except CheckpointError:
         raise
     except (pickle.UnpicklingError, EOFError, TypeError, ValueError, AttributeError, KeyError, IndexError,
-            RuntimeError, zipfile.BadZipFile) as e:
+            RuntimeError, MemoryError, OverflowError, zipfile.BadZipFile, zlib.error) as e:
         raise CheckpointError(f"{source}: corrupt or unsupported checkpoint ({type(e).__name__}: {e})") from None

@@ -130,3 +130,20 @@ def test_bad_files(tmp_path, weights):
     assert fresh.nc == 4 and not fresh.training
     with pytest.raises(CheckpointError, match="unknown YOLOv5"):
         load_model("yolov9z")
+
+
+def test_v5_anchor_grid_ignored_and_storage_size_checked(tmp_path):
+    torch.manual_seed(0)
+    sd = build_model("yolov5n-v5", nc=2).state_dict()
+    sd["model.24.anchor_grid"] = torch.zeros(3, 1, 3, 1, 1, 2)
+    m = load_model(_save(sd, tmp_path / "v5.pt"))
+    assert m.cfg == "yolov5n-v5" and "model.24.anchor_grid" not in m.state_dict()
+    # A storage record shorter than its declared size is refused before it is read.
+    _save({"w": torch.zeros(1000)}, tmp_path / "w.pt")
+    with zipfile.ZipFile(tmp_path / "w.pt") as z:
+        records = {n: z.read(n) for n in z.namelist()}
+    with zipfile.ZipFile(tmp_path / "short.pt", "w") as z:
+        for n, b in records.items():
+            z.writestr(n, b[:100] if n.endswith("/data/0") else b)
+    with pytest.raises(CheckpointError, match="has 100 bytes, expected 4000"):
+        load_checkpoint(tmp_path / "short.pt")

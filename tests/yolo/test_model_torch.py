@@ -87,3 +87,16 @@ def test_backward_and_export(nano):
     exported = torch.export.export(nano, (x,))
     with torch.no_grad():
         torch.testing.assert_close(exported.module()(x), nano(x))
+
+
+@pytest.mark.slow
+def test_torch_compile_fullgraph():
+    """Dynamo traces train and eval forwards without graph breaks (fullgraph=True fails on any)."""
+    m = build_model("yolov5n", nc=3)
+    compiled = torch.compile(m, fullgraph=True, backend="eager")
+    x = torch.rand(1, 3, 64, 64)
+    m.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(compiled(x), m(x))
+    m.train()
+    assert [tuple(r.shape) for r in compiled(x)] == [(1, 3, 8, 8, 8), (1, 3, 4, 4, 8), (1, 3, 2, 2, 8)]
