@@ -32,6 +32,9 @@ def predict(
     if not (0.0 <= conf <= 1.0 and 0.0 <= iou <= 1.0):
         _fail("--conf and --iou must be in [0, 1]")
 
+    if not Path(weights).is_file():  # a bare "yolov5s" would give an untrained model: useless here
+        _fail(f"weights file not found: {weights} (nothing is downloaded; pass the path of a .pt file)")
+
     from yolo.checkpoint import CheckpointError, load_model
     from yolo.predict import ImageError, detect, draw, load_image, summarize
 

@@ -147,3 +147,17 @@ def test_v5_anchor_grid_ignored_and_storage_size_checked(tmp_path):
             z.writestr(n, b[:100] if n.endswith("/data/0") else b)
     with pytest.raises(CheckpointError, match="has 100 bytes, expected 4000"):
         load_checkpoint(tmp_path / "short.pt")
+
+
+def test_refused_modules_are_not_imported(tmp_path):
+    import subprocess
+    import sys
+
+    # `this` prints the Zen of Python when imported: refusing must not import it.
+    path = _zip_pickle(tmp_path / "this.pt", b"\x80\x02cthis\ns\nq\x00.")
+    code = ("import sys\nfrom yolo.checkpoint import load_checkpoint, CheckpointError\n"
+            f"try:\n    load_checkpoint({str(path)!r})\nexcept CheckpointError as e:\n    print('refused:', e)\n"
+            "assert 'this' not in sys.modules\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "refused:" in r.stdout and "this.s" in r.stdout and "Beautiful is better" not in r.stdout

@@ -83,4 +83,4 @@ def test_cli_predict(external_dir, tmp_path):
     assert [d["name"] for d in data[0]["detections"]].count("person") == 4
     assert (tmp_path / "out" / "bus.png").is_file()
     r = CliRunner().invoke(build_app(), ["predict", "--weights", str(tmp_path / "none.pt"), str(bad)])
-    assert r.exit_code == 2 and "checkpoint not found" in r.output
+    assert r.exit_code == 2 and "weights file not found" in r.output
