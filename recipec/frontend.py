@@ -7,7 +7,7 @@ otherwise it holds every modifier that could be built, and `.ok` says whether an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from recipec.diagnostics import Diagnostic, error, warning
@@ -62,7 +62,8 @@ def compile_recipe(source: str | Path, *, text: str | None = None, overrides: di
         text, read_diags = read_source(path)
         diags.extend(read_diags)
         if text is None:
-            return CompileResult(None, diags)
+            return CompileResult(None, [d if d.span is not None else replace(d, span=Span.point(path, 1, 1))
+                                        for d in diags])
     suffix = Path(path).suffix.lower()
     if suffix == ".yml":
         diags.append(warning("RC002", "SparseML's legacy loader accepts only `.yaml` and `.md` recipes",
@@ -78,5 +79,6 @@ def compile_recipe(source: str | Path, *, text: str | None = None, overrides: di
     except RecursionError:
         diags.append(error("RC013", "the recipe nests too deeply", Span.point(path, 1, 1)))
         recipe = None
+    diags = [d if d.span is not None else replace(d, span=Span.point(path, 1, 1)) for d in diags]
     diags.sort(key=Diagnostic.sort_key)
     return CompileResult(recipe, diags)

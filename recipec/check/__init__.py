@@ -1,14 +1,51 @@
-"""Check rules: each one a module with `CODES` and `check(recipe, ctx) -> Iterable[Diagnostic]`.
+"""Check rules: each one a module with `CODES` and `check(recipe, model) -> Iterable[Diagnostic]`.
 
-`RULES` is the explicit registry (tests iterate over it). `run_checks` runs every rule and
-returns their diagnostics.
+`RULES` is the explicit registry (tests iterate over it); the rule module's docstring is its
+documentation. `run_checks` runs every rule and returns their diagnostics.
 """
 
 from __future__ import annotations
 
+from recipec.check import (
+    distillation_layers,
+    epoch_window,
+    lr_function_args,
+    lr_overlap,
+    lr_range,
+    lr_scheduler_args,
+    mask_type,
+    model_names,
+    model_param_groups,
+    not_runnable,
+    pruning_options,
+    qat_during_pruning,
+    qat_epochs,
+    set_lr_overwritten,
+    sparsity_range,
+    unused_variables,
+    update_frequency,
+)
 from recipec.diagnostics import Diagnostic
 
-RULES: list = []
+RULES = (
+    epoch_window,
+    sparsity_range,
+    lr_range,
+    update_frequency,
+    lr_scheduler_args,
+    lr_function_args,
+    mask_type,
+    pruning_options,
+    qat_epochs,
+    set_lr_overwritten,
+    lr_overlap,
+    qat_during_pruning,
+    unused_variables,
+    distillation_layers,
+    not_runnable,
+    model_names,
+    model_param_groups,
+)
 
 
 def run_checks(recipe, model: str | None = "auto") -> list[Diagnostic]:

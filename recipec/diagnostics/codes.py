@@ -18,7 +18,8 @@ class CodeInfo(NamedTuple):
 
 CATALOG: dict[str, CodeInfo] = {
     # -- RC0xx: file and YAML ----------------------------------------------------------------------
-    "RC001": CodeInfo("unreadable file", "The file cannot be read, is a directory, or is not UTF-8 text."),
+    "RC001": CodeInfo("unreadable file", "The file cannot be read (missing, a directory, no permission). "
+                      "`recipec lint` exits with 2."),
     "RC002": CodeInfo("file extension", "SparseML's legacy loader accepts only `.yaml` and `.md` recipe files; "
                       "recipec reads `.yml` too but warns."),
     "RC003": CodeInfo("no front matter", "A Markdown recipe card must hold its YAML between two `---` lines."),
@@ -27,6 +28,7 @@ CATALOG: dict[str, CodeInfo] = {
     "RC006": CodeInfo("YAML syntax error", "The YAML cannot be parsed; the position is where the parser "
                       "stopped. Tabs for indentation are a common cause."),
     "RC007": CodeInfo("several YAML documents", "A recipe is one YAML document; a `---` separator starts a second."),
+    "RC008": CodeInfo("not UTF-8", "The file holds bytes that are not UTF-8; the position is the first bad byte."),
     "RC009": CodeInfo("unsafe or unsupported tag", "`!!python/...` and other non-data tags are refused, never "
                       "constructed. Recipes hold data only."),
     "RC010": CodeInfo("undefined alias", "`*name` is used but no `&name` anchor precedes it."),

@@ -77,6 +77,14 @@ class ModifierSpec:
         return self.field_spans.get(name, self.span)
 
     @property
+    def tag_span(self) -> Span | None:
+        """The `!Kind` tag of this modifier (where whole-modifier findings point)."""
+        sp = self.span
+        if sp is None:
+            return None
+        return Span(sp.path, sp.line, sp.col, sp.line, sp.col + len(self.kind) + 1)
+
+    @property
     def start(self) -> float:
         """`start_epoch` or -1 for kinds without one."""
         v = getattr(self, "start_epoch", -1.0)

@@ -242,7 +242,7 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
         col = exc.start - (before.rfind(b"\n") + 1) + 1
-        return None, [error("RC001", f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+        return None, [error("RC008", f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
                             Span.point(path, line, col), "save the recipe as UTF-8")]
     if text.startswith("\ufeff"):
         text = text[1:]

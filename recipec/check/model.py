@@ -1,0 +1,113 @@
+"""Which YOLOv5 the model-aware rules check against, and its names (from `yolo.names`, no torch).
+
+`--model yolov5n|s|m|l|x` (optionally `-v5` for the 2021 v5.0 layout) picks one; `none` skips
+the model checks; `auto` (the default) checks against yolov5s, or against the bundled variant
+whose names fit the recipe best (2021 recipes name v5.0-layout or yolov5l parameters), and skips
+with one note when the recipe names parameters of which none could be YOLOv5's (a BERT recipe).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from recipec.diagnostics import Diagnostic, note
+
+SCALES = ("s", "n", "m", "l", "x")
+CANDIDATES = tuple(f"yolov5{s}" for s in SCALES) + tuple(f"yolov5{s}-v5" for s in SCALES)
+NAME_FIELDS = ("params", "layers", "submodules", "student_layer_names", "teacher_layer_names")
+AUTO_MIN_FIT = 0.8  # `auto`: the share of names a YOLOv5 must match for the recipe to count as one's
+MODULE_FIELDS = ("layers", "submodules", "student_layer_names", "teacher_layer_names")
+
+
+@dataclass(frozen=True)
+class ModelNames:
+    cfg: str
+    params: tuple[str, ...]
+    modules: tuple[str, ...]
+    prunable: tuple[str, ...]
+    num_groups: int = 3
+
+
+@lru_cache(maxsize=None)
+def names_for(cfg: str) -> ModelNames:
+    import yolo.names as yn
+
+    return ModelNames(cfg, tuple(yn.param_names(cfg)), tuple(yn.module_names(cfg)),
+                      tuple(yn.prunable_param_names(cfg)))
+
+
+def strip_wrapper(name: str) -> str:
+    """QuantWrapper children match their unwrapped names (`a.module.weight` ~ `a.weight`)."""
+    return name.replace(".module.", ".")
+
+
+@lru_cache(maxsize=4096)
+def compiled(pattern: str):
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def matches(entry: str, names: tuple[str, ...]) -> bool:
+    """SparseML's rule: `re:` patterns with re.match (prefix-anchored), else exact equality."""
+    if entry.startswith("re:"):
+        rx = compiled(entry[3:])
+        return rx is not None and any(rx.match(n) for n in names)
+    return entry in names or strip_wrapper(entry) in names
+
+
+def recipe_names(recipe) -> list[tuple[object, str, str]]:
+    """(modifier, field, entry) for every named parameter/module in the recipe."""
+    out = []
+    for m in recipe.modifiers:
+        for f in NAME_FIELDS:
+            if f not in m.field_names() or f not in m.given:
+                continue
+            v = getattr(m, f)
+            if isinstance(v, list):
+                out.extend((m, f, e) for e in v if isinstance(e, str))
+        fs = getattr(m, "final_sparsity", None)
+        if isinstance(fs, dict):
+            for names in fs.values():
+                out.extend((m, "final_sparsity", e) for e in names if isinstance(e, str))
+    return out
+
+
+def _hits(cfg: str, entries) -> int:
+    mn = names_for(cfg)
+    return sum(matches(e, mn.modules if f in MODULE_FIELDS else mn.params) for _, f, e in entries)
+
+
+def _could_be_yolo(entry: str) -> bool:
+    body = entry[3:] if entry.startswith("re:") else entry
+    return body.startswith(("model", "^model", "module.model")) or body.startswith((".*", ".+", "^.*"))
+
+
+def select(recipe, model: str | None) -> tuple[ModelNames | None, list[Diagnostic]]:
+    """The model to check against, or None (with a note when auto skipped)."""
+    if model is None or model == "none":
+        return None, []
+    entries = recipe_names(recipe)
+    if model != "auto":
+        return names_for(model), []
+    if not entries:
+        return names_for(CANDIDATES[0]), []
+    m0, f0, e0 = entries[0]
+    skip = note("RC604", f"`{e0}` and the recipe's other names do not fit a YOLOv5; model checks skipped",
+                m0.span_of(f0), "pass `--model yolov5s` (or another) to check anyway")
+    if not any(_could_be_yolo(e) for _, _, e in entries):
+        return None, [skip]
+    n = len(entries)
+    hits = _hits(CANDIDATES[0], entries)
+    if hits == n:
+        return names_for(CANDIDATES[0]), []
+    if hits < AUTO_MIN_FIT / 2 * n:
+        return None, [skip]
+    scored = [(hits, 0, CANDIDATES[0])] + [(_hits(c, entries), i, c) for i, c in enumerate(CANDIDATES) if i]
+    best_hits, _, best = max(scored, key=lambda t: (t[0], -t[1]))
+    if best_hits < AUTO_MIN_FIT * n:
+        return None, [skip]
+    return names_for(best), []
