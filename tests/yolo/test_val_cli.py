@@ -83,3 +83,25 @@ def test_data_synthetic_command(tmp_path, capsys):
     assert len(list((tmp_path / "s/images/train").iterdir())) == 2
     code, _, err = run(capsys, "data", "synthetic", str(tmp_path / "t"), "--task", "nope")
     assert code == 2 and "unknown --task" in err
+
+
+def test_val_onnx_static_input(syn, tmp_path, capsys):
+    """A static-shape ONNX model that always predicts one class-0 box per image."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    preds = np.zeros((1, 2, 8), np.float32)
+    preds[0, 0, :5] = [64, 64, 60, 60, 0.9]
+    preds[0, 0, 5] = 1.0
+    x = helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, 128, 128])
+    y = helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, 2, 8])
+    nodes = [helper.make_node("ReduceMean", ["images"], ["m"], keepdims=0),
+             helper.make_node("Mul", ["m", "zero"], ["z"]), helper.make_node("Add", ["const", "z"], ["output0"])]
+    g = helper.make_graph(nodes, "c", [x], [y], initializer=[numpy_helper.from_array(preds, "const"),
+                                                              numpy_helper.from_array(np.zeros((), np.float32), "zero")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "m.onnx")
+    code, out, err = run(capsys, "val", "--weights", str(tmp_path / "m.onnx"), "--data", str(syn), "--format", "json")
+    assert code == 0, err
+    rep = json.loads(out)
+    assert rep["images"] == 3 and 0.0 <= rep["map50"] <= 1.0
