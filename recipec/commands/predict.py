@@ -14,7 +14,8 @@ def register(app: typer.Typer) -> None:
 
 
 def predict(
-    images: list[Path] = typer.Argument(..., help="Image files to run on.", show_default=False),
+    images: list[Path] = typer.Argument(..., help="Image files to run on.", show_default=False,
+                                      metavar="IMAGE"),
     weights: str = typer.Option(..., "--weights", "-w", help="Checkpoint (.pt: ultralytics, SparseZoo or recipec)."),
     imgsz: int = typer.Option(640, "--imgsz", help="Inference size in pixels (long side), a multiple of 32."),
     conf: float = typer.Option(0.25, "--conf", help="Confidence threshold (objectness x class score)."),
@@ -42,7 +43,7 @@ def predict(
         model = load_model(weights, device=device)
     except CheckpointError as e:
         _fail(str(e))
-    except (RuntimeError, ValueError) as e:  # e.g. an unavailable --device
+    except (RuntimeError, ValueError, AssertionError) as e:  # e.g. an unavailable --device
         _fail(f"cannot load {weights} on {device}: {e}")
     try:
         out.mkdir(parents=True, exist_ok=True)
