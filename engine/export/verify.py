@@ -29,8 +29,8 @@ from engine.pruning.params import prunable_param_names
 from engine.quant.qat import is_qat, qat_modules
 from engine.quant.fold import QATAdd
 
-# Per precision. box: max |d xywh| over candidates with torch confidence >= 0.1, in pixels (fp32) or
-# relative to the box's larger side (int8); score: max |d| of objectness / class probabilities over all
+# Per precision. box: max |d xywh| over all candidates in pixels (fp32), or over candidates with torch
+# confidence >= 0.1 relative to the box's larger side (int8); score: max |d| of objectness / class probabilities over all
 # candidates; agreement: worst-image NMS agreement.
 # fp32: only float reassociation differs (BN fold, kernel order). int8: activations that land on a rounding
 # boundary move one quantization step in ORT vs torch (about 0.03 % at the 2nd layer, measured on
@@ -162,7 +162,7 @@ def verify(onnx_path: str | Path, torch_model: nn.Module, images: Sequence[str |
         d = (pt - po).abs()
         raw = float(d.max())
         conf = pt[..., 4:5] * pt[..., 5:].amax(-1, keepdim=True)
-        sel = (conf >= 0.1).squeeze(-1)
+        sel = (conf >= 0.1).squeeze(-1) if th["box_unit"] != "px" else torch.ones_like(conf[..., 0], dtype=torch.bool)
         dbox = d[..., :4][sel]
         if th["box_unit"] != "px":
             dbox = dbox / pt[..., 2:4][sel].amax(-1, keepdim=True).clamp(min=1.0)
