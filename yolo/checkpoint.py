@@ -205,6 +205,10 @@ def model_from_checkpoint(ckpt: Checkpoint, *, nc: int | None = None, cfg: str |
     sd = {k: v for k, v in ckpt.state_dict.items() if k != f"{DETECT}.anchor_grid"}
     if ckpt.stride is not None and [float(s) for s in ckpt.stride] != [8.0, 16.0, 32.0]:
         raise CheckpointError(f"checkpoint strides {ckpt.stride} differ from the bundled [8, 16, 32]")
+    qat = next((k for k in sd if "fake_quant" in k or "activation_post_process" in k), None)
+    if qat is not None:
+        raise CheckpointError(f"the checkpoint holds quantization-aware (QAT) state (e.g. {qat}); loading "
+                              "SparseML QAT modules is not supported: start from a dense or pruned checkpoint")
     ck_nc = ckpt.nc or _infer_nc(sd)
     if cfg is None:
         cfg = ckpt.cfg or ckpt.yaml or infer_cfg(sd)

@@ -160,3 +160,10 @@ def test_refused_modules_are_not_imported(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "refused:" in r.stdout and "this.s" in r.stdout and "Beautiful is better" not in r.stdout
+
+
+def test_sparseml_qat_state_is_refused_clearly(tmp_path):
+    sd = build_model("yolov5n", nc=2).state_dict()
+    sd["model.0.conv.weight_fake_quant.scale"] = torch.ones(1)
+    with pytest.raises(CheckpointError, match="quantization-aware"):
+        load_model(_save(sd, tmp_path / "qat.pt"))
