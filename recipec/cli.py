@@ -11,6 +11,7 @@ import sys
 
 # Command modules, in help order. Each module in recipec/commands/ defines `register(app)`.
 COMMAND_MODULES = (
+    "lint",
     "plan",
     "val",
     "data",
@@ -41,6 +42,15 @@ def build_app():
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args and args[0] in ("lint", "explain", "compile"):
+        # Fast path: these run without building the typer app (lint startup time matters);
+        # recipec/commands/lint.py keeps the typer and fast paths to one behaviour.
+        from recipec.commands.lint import fast_main
+
+        code = fast_main(args)
+        if code is not None:
+            sys.exit(code)
     app = build_app()
     try:
         app(args=argv, prog_name="recipec", standalone_mode=True)

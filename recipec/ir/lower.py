@@ -18,7 +18,6 @@ from recipec.ir.values import FieldContext, convert
 from recipec.ir.variables import VarDef, resolve
 from recipec.modifiers import REGISTRY, RENAMED
 from recipec.modifiers.base import ModifierSpec
-from recipec.modifiers.quantization import CURRENT_ONLY, LEGACY_ONLY
 from recipec.span import Span
 from recipec.syntax.tree import LoadedDocument, YMap, YNode, YScalar, YSeq, is_custom_tag, to_plain
 
@@ -316,6 +315,8 @@ class Lowerer:
                 continue
             values[fname] = val
         if cls.kind == "QuantizationModifier":
+            from recipec.modifiers.quantization import CURRENT_ONLY, LEGACY_ONLY
+
             legacy, current = given & LEGACY_ONLY, given & (CURRENT_ONLY - {"strict"})
             if legacy and current:
                 f = sorted(current)[0]
