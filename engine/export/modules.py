@@ -83,6 +83,14 @@ def _weight_scale(wq, w: torch.Tensor) -> torch.Tensor:
     return wq.scale
 
 
+@torch.no_grad()
+def quantized_weight(m: nn.Module) -> torch.Tensor:
+    """The fake-quantized (folded) weight a QAT conv exports, in float (codes * scale)."""
+    w = m.folded()[0] if isinstance(m, QATConvBn) else m.weight
+    s = _weight_scale(m.wq, w)
+    return torch.fake_quantize_per_channel_affine(w, s, torch.zeros(w.shape[0], dtype=torch.int32), 0, W_QMIN, W_QMAX)
+
+
 def _convert(m: nn.Module) -> nn.Module | None:
     if isinstance(m, QATConvBn):
         w, b = m.folded()

@@ -7,7 +7,9 @@ Checks (each a `Check(name, ok, detail)`; `VerifyReport.ok` = all passed):
    boxes (xywh, input pixels) and scores (probabilities), against `THRESHOLDS[precision]`;
 4. detections after NMS (conf 0.25, IoU 0.45) agree: a torch box is matched by an ORT box of the same
    class with IoU >= 0.5; agreement = matched / max(#torch, #ort) per image, worst image reported;
-5. per-layer sparsity of every conv weight in the ONNX equals the model's (exact zero counts);
+5. per-layer sparsity: every pruned (zero) weight of the model is zero in the ONNX initializer; float
+   exports have exactly the same zero count; int8 weights have exactly as many zeros as torch's
+   fake-quantized weight (pruned zeros plus small weights that round to 0);
 6. (quantized) every quantized conv of the model has its QDQ pair: int8 weight -> DequantizeLinear and
    a QuantizeLinear -> DequantizeLinear on its input.
 The torch reference is the model as given (a QAT model in eval mode is the fake-quant model).
@@ -24,6 +26,7 @@ import torch
 from torch import nn
 
 from engine.export.graph import conv_infos, metadata
+from engine.export.modules import quantized_weight
 from engine.pruning.maskset import sparsity_table
 from engine.pruning.params import prunable_param_names
 from engine.quant.qat import is_qat, qat_modules
@@ -184,8 +187,9 @@ def verify(onnx_path: str | Path, torch_model: nn.Module, images: Sequence[str |
 
     def sparsity():
         infos = {c.module: c for c in conv_infos(state["model"])}
+        qmods = {n: m for n, m in qat_modules(torch_model) if not isinstance(m, QATAdd)}
         names = prunable_param_names(torch_model)
-        bad, n_checked, tot_z = [], 0, 0
+        bad, n_checked, tot_z, tot_q = [], 0, 0, 0
         for r in sparsity_table(torch_model, names):
             mod = r.name[: -len(".weight")]
             key = mod[:-5] if mod.endswith(".conv") else mod
@@ -193,14 +197,24 @@ def verify(onnx_path: str | Path, torch_model: nn.Module, images: Sequence[str |
             if c is None or c.weight.size != r.numel:
                 bad.append(f"{r.name}: no matching conv in the graph")
                 continue
-            z = int((c.weight == 0).sum())
             n_checked += 1
-            tot_z += z
-            if z != r.zeros:
-                bad.append(f"{r.name}: {r.zeros} zeros in torch, {z} in onnx")
+            pruned = (torch_model.get_parameter(r.name).detach() == 0).numpy()
+            onnx_zero = c.weight == 0
+            if not onnx_zero[pruned].all():
+                bad.append(f"{r.name}: {int((~onnx_zero[pruned]).sum())} pruned weights are nonzero in onnx")
+                continue
+            tot_z += r.zeros
+            if key in qmods:  # int8: zeros = pruned + weights that round to 0; equal torch's fake-quant zeros
+                zq = int((quantized_weight(qmods[key]) == 0).sum())
+                tot_q += int(onnx_zero.sum())
+                if int(onnx_zero.sum()) != zq:
+                    bad.append(f"{r.name}: {zq} zeros in torch fake-quant weight, {int(onnx_zero.sum())} in onnx int8")
+            elif int(onnx_zero.sum()) != r.zeros:
+                bad.append(f"{r.name}: {r.zeros} zeros in torch, {int(onnx_zero.sum())} in onnx")
         if bad:
             return False, "; ".join(bad[:3]) + (f" (+{len(bad) - 3} more)" if len(bad) > 3 else "")
-        return True, f"{n_checked} conv weights, {tot_z} zeros, all equal"
+        extra = f"; int8 zeros {tot_q} = torch fake-quant zeros" if qmods else ""
+        return True, f"{n_checked} conv weights, all {tot_z} pruned zeros kept{extra}"
     _run(sparsity, "per-layer sparsity", report)
 
     if precision == "int8":
