@@ -18,6 +18,7 @@ SCALES = ("s", "n", "m", "l", "x")
 CANDIDATES = tuple(f"yolov5{s}" for s in SCALES) + tuple(f"yolov5{s}-v5" for s in SCALES)
 NAME_FIELDS = ("params", "layers", "submodules", "student_layer_names", "teacher_layer_names")
 AUTO_MIN_FIT = 0.8  # `auto`: the share of names a YOLOv5 must match for the recipe to count as one's
+AUTO_SMALL = 4  # ... except for a few `model.*` names, where a miss is more likely a typo
 MODULE_FIELDS = ("layers", "submodules", "student_layer_names", "teacher_layer_names")
 
 
@@ -59,8 +60,8 @@ def matches(entry: str, names: tuple[str, ...]) -> bool:
     return entry in names or strip_wrapper(entry) in names
 
 
-def recipe_names(recipe) -> list[tuple[object, str, str]]:
-    """(modifier, field, entry) for every named parameter/module in the recipe."""
+def recipe_names(recipe) -> list[tuple[object, str, str, object]]:
+    """(modifier, field, entry, span) for every named parameter/module in the recipe."""
     out = []
     for m in recipe.modifiers:
         for f in NAME_FIELDS:
@@ -68,22 +69,23 @@ def recipe_names(recipe) -> list[tuple[object, str, str]]:
                 continue
             v = getattr(m, f)
             if isinstance(v, list):
-                out.extend((m, f, e) for e in v if isinstance(e, str))
+                out.extend((m, f, e, m.item_span(f, i)) for i, e in enumerate(v) if isinstance(e, str))
         fs = getattr(m, "final_sparsity", None)
         if isinstance(fs, dict):
             for names in fs.values():
-                out.extend((m, "final_sparsity", e) for e in names if isinstance(e, str))
+                out.extend((m, "final_sparsity", e, m.span_of("final_sparsity")) for e in names if isinstance(e, str))
     return out
 
 
 def _hits(cfg: str, entries) -> int:
     mn = names_for(cfg)
-    return sum(matches(e, mn.modules if f in MODULE_FIELDS else mn.params) for _, f, e in entries)
+    return sum(matches(e, mn.modules if f in MODULE_FIELDS else mn.params) for _, f, e, _ in entries)
 
 
 def _could_be_yolo(entry: str) -> bool:
+    """Names under `model.` (or patterns anchored there) could be YOLOv5's; `re:.*x` says nothing."""
     body = entry[3:] if entry.startswith("re:") else entry
-    return body.startswith(("model", "^model", "module.model")) or body.startswith((".*", ".+", "^.*"))
+    return body.lstrip("^").startswith(("model", "module.model"))
 
 
 def select(recipe, model: str | None) -> tuple[ModelNames | None, list[Diagnostic]]:
@@ -95,19 +97,21 @@ def select(recipe, model: str | None) -> tuple[ModelNames | None, list[Diagnosti
         return names_for(model), []
     if not entries:
         return names_for(CANDIDATES[0]), []
-    m0, f0, e0 = entries[0]
+    _, _, e0, sp0 = entries[0]
     skip = note("RC604", f"`{e0}` and the recipe's other names do not fit a YOLOv5; model checks skipped",
-                m0.span_of(f0), "pass `--model yolov5s` (or another) to check anyway")
-    if not any(_could_be_yolo(e) for _, _, e in entries):
+                sp0, "pass `--model yolov5s` (or another) to check anyway")
+    plausible = sum(_could_be_yolo(e) for _, _, e, _ in entries)
+    if not plausible:
         return None, [skip]
     n = len(entries)
     hits = _hits(CANDIDATES[0], entries)
     if hits == n:
         return names_for(CANDIDATES[0]), []
-    if hits < AUTO_MIN_FIT / 2 * n:
+    small = n <= AUTO_SMALL and plausible == n  # a short YOLOv5-looking list: a miss is a typo
+    if hits < AUTO_MIN_FIT / 2 * n and not small:
         return None, [skip]
     scored = [(hits, 0, CANDIDATES[0])] + [(_hits(c, entries), i, c) for i, c in enumerate(CANDIDATES) if i]
     best_hits, _, best = max(scored, key=lambda t: (t[0], -t[1]))
-    if best_hits < AUTO_MIN_FIT * n:
+    if best_hits < AUTO_MIN_FIT * n and not small:
         return None, [skip]
     return names_for(best), []

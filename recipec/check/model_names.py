@@ -30,14 +30,14 @@ def check(recipe, model):
     yield from notes
     if mn is None:
         return
-    for m, f, e in recipe_names(recipe):
+    for m, f, e, sp in recipe_names(recipe):
         is_module = f in MODULE_FIELDS
         pool = mn.modules if is_module else mn.params
         if e.startswith("re:") and compiled(e[3:]) is None:
-            yield error("RC602", f"`{e}` is not a valid regular expression", m.span_of(f))
+            yield error("RC602", f"`{e}` is not a valid regular expression", sp)
             continue
         if matches(e, pool):
             continue
         code = "RC603" if is_module else "RC602"
         what = "module" if is_module else "parameter"
-        yield error(code, f"`{e}` matches no {what} of {mn.cfg}", m.span_of(f), _nearest(e, pool))
+        yield error(code, f"`{e}` matches no {what} of {mn.cfg}", sp, _nearest(e, pool))

@@ -82,7 +82,8 @@ class Lowerer:
                                     "start with e.g. `training_modifiers:` followed by `- !ModifierName` items"))
             return None
         found = dialect.detect(root)
-        if found is not None:
+        if found is not None:  # one clear diagnostic, not a cascade of loader warnings
+            self.diags[:] = [d for d in self.diags if d.severity == "error"]
             self.diags.append(found)
             return None
         version = None
@@ -124,7 +125,19 @@ class Lowerer:
                 "every stage's modifiers silently", k.span,
                 "recipec keeps them; for SparseML put all groups inside stages or none"))
         if not groups and not stage_items:
-            self._no_modifiers(root, var_items)
+            misplaced = [(k, v) for k, v in var_items if _has_modifier(v)]
+            for k, _ in misplaced:
+                self.diags.append(error(
+                    "RC102", f"modifiers listed under `{k.value}`, a key without `modifiers` in its name",
+                    k.span, f"rename it, e.g. `{k.value}_modifiers`"))
+            if not misplaced:
+                self._no_modifiers(root, var_items)
+            self._unknown_overrides({}, {str(k.value) for k, _ in var_items})
+            defs = [VarDef(str(k.value), k, v) for k, v in var_items if not _has_modifier(v)]
+            for d in defs:
+                if d.name in self.overrides:
+                    d.override = self.overrides[d.name]
+            self._resolve_vars(defs, Env(), None)  # report expression problems too
             return version, [], metadata
         env = Env()
         defs = []
@@ -252,7 +265,10 @@ class Lowerer:
         cls = REGISTRY.get(name)
         if cls is None:
             meant = RENAMED.get(name)
-            hint = f"did you mean `{meant}`?" if meant else did_you_mean(name, REGISTRY)
+            if name.endswith(":") and name[:-1] in REGISTRY:
+                hint = f"remove the `:` after `!{name[:-1]}`; the tag is not a mapping key"
+            else:
+                hint = f"did you mean `{meant}`?" if meant else did_you_mean(name, REGISTRY)
             self.diags.append(error("RC109", f"unknown modifier `{name}`", _tag_span(item, name), hint))
             return
         self._tag_line_trap(item, name)
@@ -281,7 +297,7 @@ class Lowerer:
     def _build(self, cls, item: YNode, fields, group: str, stage: str | None, env: Env) -> None:
         names = cls.field_names()
         meta = {f.name: f.metadata for f in cls.spec_fields()}
-        values, spans, deps_by = {}, {}, {}
+        values, spans, deps_by, items = {}, {}, {}, {}
         given = set()
         resolver = Resolver(env, self.diags)
         variables = {n for n, v in env.values.items()}
@@ -308,6 +324,8 @@ class Lowerer:
             ctx = FieldContext(cls.kind, fname, v, self.diags, variables)
             val = convert(meta[fname]["kind"], raw, ctx, meta[fname].get("choices"))
             spans[fname] = v.span
+            if isinstance(v, YSeq) and all(isinstance(i, YScalar) for i in v.items):
+                items[fname] = tuple(i.span for i in v.items)
             if deps:
                 deps_by[fname] = tuple(sorted(deps))
             if val is MISSING:
@@ -329,7 +347,7 @@ class Lowerer:
             self.diags.append(error("RC112", f"{cls.kind} is missing required field(s): {', '.join(missing)}",
                                     _tag_span(item, cls.kind)))
         try:
-            spec = cls(**values, span=item.span, field_spans=spans, field_deps=deps_by, stage=stage,
+            spec = cls(**values, span=item.span, field_spans=spans, field_deps=deps_by, item_spans=items, stage=stage,
                        group=group, given=frozenset(given))
         except TypeError as exc:  # pragma: no cover - a bug in a spec declaration
             self.diags.append(error("RC110", f"internal: cannot build {cls.kind}: {exc}", item.span))

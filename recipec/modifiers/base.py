@@ -21,7 +21,7 @@ KINDS = frozenset({"epoch", "float", "int", "bool", "str", "enum", "params", "pa
                    "dict", "sparsity", "mask_type", "any"})
 
 # Field names that every spec has and that are not SparseML fields.
-META_FIELDS = frozenset({"span", "field_spans", "field_deps", "stage", "group", "given"})
+META_FIELDS = frozenset({"span", "field_spans", "field_deps", "item_spans", "stage", "group", "given"})
 
 
 def F(default: Any = None, *, kind: str = "any", required: bool = False, choices: tuple | None = None,
@@ -51,6 +51,7 @@ class ModifierSpec:
     span: Span | None = field(default=None, compare=False, repr=False)
     field_spans: dict[str, Span] = field(default_factory=dict, compare=False, repr=False)
     field_deps: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    item_spans: dict[str, tuple[Span, ...]] = field(default_factory=dict, compare=False, repr=False)
     stage: str | None = None
     group: str = ""
     given: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
@@ -75,6 +76,11 @@ class ModifierSpec:
     def span_of(self, name: str) -> Span | None:
         """Where field `name` was written, else the modifier's own span."""
         return self.field_spans.get(name, self.span)
+
+    def item_span(self, name: str, index: int) -> Span | None:
+        """Where entry `index` of list field `name` was written (else the field's span)."""
+        spans = self.item_spans.get(name, ())
+        return spans[index] if 0 <= index < len(spans) else self.span_of(name)
 
     @property
     def tag_span(self) -> Span | None:
