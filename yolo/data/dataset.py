@@ -46,12 +46,15 @@ class YoloDataset:
         cache_images: keep decoded, resized images in RAM (decoded once, with threads, in __init__).
         cache_dir: where to cache the label scan as JSON (None: no disk cache).
         seed: base of the per-sample random streams.
+        workers: threads for the scan and the RAM cache (not DataLoader workers).
+        names: class names (kept as `self.names`; `from_yaml` fills them in).
     """
 
     def __init__(self, files, nc: int, *, imgsz: int = 640, batch_size: int = 16, augment: bool = False,
                  hyp: A.AugmentHyp | None = None, rect: bool = False, stride: int = 32, pad: float = 0.0,
                  cache_images: bool = False, cache_dir: str | Path | None = None, seed: int = 0,
-                 workers: int = 4):
+                 workers: int = 4, names: list[str] | None = None):
+        self.names = list(names) if names is not None else None
         self.imgsz, self.augment, self.stride, self.seed = int(imgsz), bool(augment), int(stride), int(seed)
         self.hyp = hyp or A.AugmentHyp()
         if self.hyp.perspective or self.hyp.mixup:
@@ -79,11 +82,7 @@ class YoloDataset:
     def from_yaml(cls, data: str | Path | DataConfig, split: str, **kw) -> "YoloDataset":
         """Build from a data YAML (path or parsed). Raises yolo.data.yaml.DataError if data is missing."""
         cfg = data if isinstance(data, DataConfig) else load_data_yaml(data)
-        ds = cls(list_images(cfg, split), cfg.nc, **kw)
-        ds.names = list(cfg.names)
-        return ds
-
-    names: list[str] | None = None
+        return cls(list_images(cfg, split), cfg.nc, names=list(cfg.names), **kw)
 
     def __len__(self) -> int:
         return len(self.files)
@@ -170,7 +169,8 @@ class YoloDataset:
 
     def _load_mosaic(self, i: int, rng: np.random.Generator):
         s = self.imgsz
-        idx = [i] + list(rng.integers(0, len(self), 3))
+        idx = [i] + [int(k) for k in rng.integers(0, len(self), 3)]
+        idx = [idx[k] for k in rng.permutation(4)]  # the sample's own image lands in any quadrant
         imgs, labels = zip(*[(self.load_image(k)[0], self.labels[k]) for k in idx])
         canvas, lab = A.mosaic4(list(imgs), list(labels), s, rng)
         hyp = self.hyp
