@@ -87,6 +87,9 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     data = stamp(payload)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
         with os.fdopen(fd, "wb") as fh:
             torch.save(data, fh)
             fh.flush()

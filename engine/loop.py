@@ -208,7 +208,7 @@ def _save(s: Session, path: Path, *, epoch: int, metrics: dict[str, float], phas
         "phase": phase or s.phase_of(max(epoch - 1, 0)),
         "best_fitness": dict(s.best_fitness),
         "metrics": dict(metrics),
-        "sparsity": {n: float((params[n] == 0).sum()) / params[n].numel() for n in masks if n in params},
+        "sparsity": {n: 1.0 - int(torch.count_nonzero(params[n])) / params[n].numel() for n in masks if n in params},
         "rng": ck.rng_state(),
     }
     payload.update(s.meta)

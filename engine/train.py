@@ -81,20 +81,29 @@ def find_resume(arg: str, project: str) -> Path:
     return found[-1]
 
 
-def compile_recipe_text(path: str | None, text: str, epochs: int | None) -> Any:
-    """Compile with the front end; ``--epochs`` overrides ``num_epochs``. Errors become TrainError."""
+def compile_recipe_text(path: str | None, text: str, epochs: int | None, say=print) -> tuple[Any, dict]:
+    """Compile exactly as ``recipec plan`` does (``--epochs`` overrides ``num_epochs``); returns the recipe and
+    the extra ``build_plan`` keywords. Errors become TrainError; warnings are printed."""
     from recipec.frontend import compile_recipe
 
-    overrides = {"num_epochs": float(epochs)} if epochs is not None else None
-    res = compile_recipe(path or "<recipe>", text=text, overrides=overrides)
+    src = path or "<recipe>"
+    res = compile_recipe(src, text=text)
+    plan_kw: dict[str, Any] = {}
+    if epochs is not None and res.recipe is not None:
+        if "num_epochs" not in res.recipe.variables:
+            raise TrainError(f"--epochs {epochs}: the recipe has no `num_epochs` variable, so its epochs are "
+                             "fixed; edit the recipe or drop --epochs")
+        fixed = {i for i, name in res.recipe.fixed_values("num_epochs") if name == "start_epoch"}
+        res = compile_recipe(src, text=text, overrides={"num_epochs": float(epochs)})
+        plan_kw = {"fixed_from_epochs": fixed, "epochs_override": epochs}
     errors = [d for d in res.diagnostics if d.severity == "error"]
     if errors or res.recipe is None:
         lines = [f"{_where(d)}{d.code} {d.message}" for d in errors[:10]]
         raise TrainError("the recipe has errors (run `recipec lint` for details):\n  " + "\n  ".join(lines))
-    if epochs is not None and "num_epochs" not in res.recipe.variables:
-        raise TrainError(f"--epochs {epochs}: the recipe has no `num_epochs` variable, so its epochs are fixed; "
-                         "edit the recipe or drop --epochs")
-    return res.recipe
+    for d in res.diagnostics:
+        if d.severity == "warning":
+            say(f"warning: {_where(d)}{d.code} {d.message}")
+    return res.recipe, plan_kw
 
 
 def _where(d: Any) -> str:
@@ -166,7 +175,8 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
         if a.epochs is None:
             raise TrainError("give --recipe (a file or zoo: stub) or --epochs N to train without one")
         recipe_text = epoch_recipe(a.epochs)
-    recipe = compile_recipe_text(recipe_path, recipe_text, a.epochs if a.recipe or resume_ck else None)
+    recipe, plan_kw = compile_recipe_text(recipe_path, recipe_text, a.epochs if a.recipe or resume_ck else None,
+                                          say)
 
     # 3. data
     from yolo.data.yaml import DataError, load_data_yaml
@@ -183,12 +193,16 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
     model.to(device)
     old_kinds = _kinds(start.get("old_recipe"))
     new_kinds = _kinds(recipe)
-    already_quantized = "QuantizationModifier" in old_kinds or bool(start.get("qat"))
+    if start.get("own"):  # our checkpoints say what actually happened, not what the recipe planned
+        already_quantized, was_pruned = bool(start.get("qat")), bool(start.get("masks"))
+    else:
+        already_quantized = "QuantizationModifier" in old_kinds
+        was_pruned = any("Pruning" in k for k in old_kinds)
     if resume_ck is None:
         if already_quantized and "QuantizationModifier" in new_kinds:
             raise TrainError(QAT_TWICE + " Start from the pre-QAT checkpoint (model.ckpt.pt, ?checkpoint=preqat).")
-        if any("Pruning" in k for k in old_kinds) and not any("Pruning" in k for k in new_kinds):
-            say("warning: " + PRUNED_NO_PRUNING)
+        if was_pruned and not any("Pruning" in k for k in new_kinds):
+            say("warning: " + PRUNED_NO_PRUNING + " (recipec keeps the checkpoint's masks anyway)")
 
     # 5. loader and plan (steps_per_epoch = batches per epoch on this rank, the current loader length)
     try:
@@ -197,7 +211,10 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
         raise TrainError(str(e)) from None
     from recipec.plan import build_plan
 
-    plan = build_plan(recipe, S, base_lr=hyp["lr0"], num_groups=3)
+    plan = build_plan(recipe, S, base_lr=hyp["lr0"], num_groups=3, **plan_kw)
+    for d in plan.diagnostics:
+        if d.severity in ("error", "warning"):
+            say(f"plan {d.severity}: {d.code} {d.message}")
     say(f"plan: {plan.epochs} epochs x {S} steps = {plan.total_steps} optimizer steps")
 
     # 6. optimizer, EMA, runtime
@@ -221,6 +238,7 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
             raise TrainError(f"cannot resume: the checkpoint ran {resume_ck['steps_per_epoch']} steps per epoch, "
                              f"this loader has {S} (same data, --batch and world size needed)")
         say(f"resuming {resume_path} at step {step} (epoch {step // S}, batch {step % S})")
+    _apply_checkpoint_qat(start.get("qat"), model, ctx, say)
     if ctx.flags.get("qat") or (already_quantized and resume_ck is None):
         ctx.flags["ema_enabled"] = False
         ctx.flags["amp_enabled"] = False
@@ -255,6 +273,8 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
                       epochs=plan.epochs, step=step, best_fitness=best, log=say, progress=a.progress, rank=rank,
                       rewrap=rewrap, phase_of=phase_function(recipe, start_pruned=bool(start.get("masks"))))
     run(session)
+    if world > 1:
+        _check_masks_agree(ctx, say)
     if rank == 0:
         _finish(session, recipe_text, say)
         _log_sparsity(model, ctx, say, "end")
@@ -296,7 +316,7 @@ def _load_model(a: TrainArgs, resume_ck: dict | None, data: Any, say) -> tuple[t
     try:
         if resume_ck is not None:
             model = model_from_checkpoint(checkpoint_from_object(resume_ck, "resume checkpoint"))
-            start["masks"] = resume_ck.get("masks")
+            start.update(own=True, masks=resume_ck.get("masks"), qat=resume_ck.get("qat"))
             return model.train(), start
         weights = a.weights
         if zoo.is_stub(weights):
@@ -315,7 +335,7 @@ def _load_model(a: TrainArgs, resume_ck: dict | None, data: Any, say) -> tuple[t
                 start["old_recipe"] = _compile_quiet(text, say)
             if ckpt.source == "recipec":
                 own = ck.load_checkpoint(p)
-                start["masks"], start["qat"] = own.get("masks"), own.get("qat")
+                start.update(own=True, masks=own.get("masks"), qat=own.get("qat"))
         else:
             import yolo
 
@@ -352,6 +372,22 @@ def _hold_checkpoint_masks(masks: dict | None, runtime: Runtime, ctx: Context, m
         say(f"holding the checkpoint's masks on {len(keep)} tensors (no pruning modifier of this recipe owns them)")
 
 
+def _apply_checkpoint_qat(qat: dict | None, model, ctx: Context, say) -> None:
+    """A checkpoint saved during/after QAT is rebuilt as a QAT model (its structure, SPEC §6.3 apply_structure)
+    unless this recipe's QuantizationModifier already did so on resume."""
+    from engine.quant import is_qat, prepare_from_state
+    from engine.runtime_qat import QatHandle
+
+    if not qat or not qat.get("state") or is_qat(model):
+        return
+    try:
+        prepare_from_state(model, qat["state"])
+    except (ValueError, KeyError) as e:
+        raise TrainError(f"cannot rebuild the checkpoint's QAT state: {e}") from None
+    ctx.flags.update(qat=True, qat_handle=QatHandle(model))
+    say("the checkpoint was quantization-aware: QAT structure and observers restored; EMA and AMP stay off")
+
+
 def _log_sparsity(model, ctx: Context, say, when: str) -> None:
     masks = ctx.masks.active_masks()
     if not masks:
@@ -359,6 +395,23 @@ def _log_sparsity(model, ctx: Context, say, when: str) -> None:
     from engine.pruning import format_table, sparsity_table
 
     say(f"per-layer sparsity at the {when} of training:\n" + format_table(sparsity_table(model, list(masks))))
+
+
+def _check_masks_agree(ctx: Context, say) -> None:
+    """Under DDP: every rank's masks must be identical (a hash per rank, compared on all ranks)."""
+    import hashlib
+
+    import torch.distributed as dist
+
+    h = hashlib.sha256()
+    for n, m in sorted(ctx.masks.active_masks().items()):
+        h.update(n.encode())
+        h.update(m.numpy().tobytes())
+    hashes: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(hashes, h.hexdigest())
+    if len(set(hashes)) != 1:
+        raise TrainError(f"masks differ between ranks: {hashes}")
+    say(f"masks identical on all {len(hashes)} ranks (sha256 {hashes[0][:16]})")
 
 
 def _finish(s: Session, recipe_text: str, say) -> None:
