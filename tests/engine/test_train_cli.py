@@ -1,0 +1,82 @@
+"""`recipec train` bad input: clear message, non-zero exit, no traceback. Fast (nothing trains)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from engine import train as T
+
+
+def cli(*argv, env=None):
+    """Run `recipec train ARGV` in-process (typer's runner): returncode, stdout, stderr."""
+    from typer.testing import CliRunner
+
+    from recipec.cli import build_app
+
+    r = CliRunner().invoke(build_app(), ["train", *argv], env=env)
+    return subprocess.CompletedProcess(argv, r.exit_code, r.stdout, r.stderr)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    from yolo.data.synthetic import make_synthetic
+
+    return make_synthetic(tmp_path_factory.mktemp("d") / "data", n_train=2, n_val=1, size_range=(64, 64))
+
+
+@pytest.mark.parametrize("argv, msg", [
+    (["--imgsz", "65", "--epochs", "1"], "multiple of 32"),
+    (["--batch", "0", "--epochs", "1"], "--batch must be >= 1"),
+    (["--epochs", "1", "stray"], "unexpected argument"),
+    (["--recipe", "nope.yaml"], "cannot read recipe nope.yaml"),
+    (["--epochs", "1", "--hyp", "missing.yaml"], "cannot read hyperparameter file"),
+    (["--recipe", "zoo:cv/detection/yolov5-s/pytorch/ultralytics/coco/pruned_quant-aggressive_94?x=1"],
+     "String argument x not found"),
+    (["--recipe", "zoo:cv/detection/yolov5-s/pytorch/ultralytics/coco/pruned_quant-aggressive_94"],
+     "unreachable"),
+    (["--weights", "missing.pt", "--epochs", "1"], "not found"),
+    (["--resume", "nowhere/last.pt"], "checkpoint not found"),
+])
+def test_bad_input(data, tmp_path, argv, msg):
+    r = cli("--data", str(data), "--project", str(tmp_path), *argv, env={"RECIPEC_ZOO_DIR": str(tmp_path)})
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert msg in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_missing_data(tmp_path):
+    r = cli("--data", str(tmp_path / "nope.yaml"), "--epochs", "1", "--project", str(tmp_path))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "nope.yaml" in r.stderr
+
+
+def test_recipe_with_errors(data, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("modifiers:\n  - !GMPruningModifer\n    start_epoch: 0\n")
+    r = cli("--data", str(data), "--recipe", str(bad), "--project", str(tmp_path))
+    assert r.returncode == 2 and "recipe has errors" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_epochs_needs_num_epochs_variable(data, tmp_path):
+    fixed = tmp_path / "fixed.yaml"
+    fixed.write_text("modifiers:\n  - !EpochRangeModifier\n    start_epoch: 0\n    end_epoch: 3\n")
+    with pytest.raises(T.TrainError, match="no `num_epochs` variable"):
+        T.compile_recipe_text(str(fixed), fixed.read_text(), 5)
+
+
+def test_head_reinitialised_for_other_nc(data, external_dir):
+    from yolo.data.yaml import load_data_yaml
+
+    logs: list[str] = []
+    a = T.TrainArgs(data=str(data), weights=str(external_dir / "weights" / "yolov5n.pt"))
+    model, start = T._load_model(a, None, load_data_yaml(data), logs.append)
+    assert model.nc == 3
+    assert any("nc=80" in m and "nc=3" in m and "re-initialised" in m for m in logs)
+
+
+def test_increment_dir(tmp_path):
+    assert T.increment_dir(tmp_path, "exp") == tmp_path / "exp"
+    (tmp_path / "exp").mkdir()
+    (tmp_path / "exp2").mkdir()
+    assert T.increment_dir(tmp_path, "exp") == tmp_path / "exp3"
