@@ -83,3 +83,11 @@ def test_undecodable_image_after_scan_is_blank_not_a_crash(syn, tmp_path):
     ds.files[0] = str(bad)
     img, lab, _, _ = ds[0]
     assert (img == 114).all() and len(lab) == 0
+
+
+def test_importing_yolo_data_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, yolo.data, yolo.data.voc, yolo.data.synthetic; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

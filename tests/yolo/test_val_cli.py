@@ -105,3 +105,14 @@ def test_val_onnx_static_input(syn, tmp_path, capsys):
     assert code == 0, err
     rep = json.loads(out)
     assert rep["images"] == 3 and 0.0 <= rep["map50"] <= 1.0
+
+
+def test_val_reports_bad_input_and_still_runs(tmp_path, capsys):
+    y = make_synthetic(tmp_path / "bad", n_train=1, n_val=3, seed=0)
+    (tmp_path / "bad/images/val/broken.png").write_bytes(b"\x89PNG not really")
+    (tmp_path / "bad/labels/val/000001.txt").write_text("7 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2\n")
+    code, out, err = run(capsys, "val", "--weights", "yolov5n", "--data", str(y), "--imgsz", "64", "--conf", "0.5")
+    assert code == 0, err
+    assert "broken.png" in err and "class_out_of_range" in err and "bad_fields" in err and "000001.txt" in err
+    assert err.count("broken.png") == 1
+    assert out.splitlines()[1].split()[:2] == ["all", "3"]
