@@ -233,7 +233,7 @@ def to_text(e: Expr) -> str:
     if isinstance(e, Var):
         return e.name
     if isinstance(e, Unary):
-        return f"{e.op}({to_text(e.operand)})"
+        return f"({e.op}{to_text(e.operand)})"
     if isinstance(e, BinOp):
         return f"({to_text(e.left)} {e.op} {to_text(e.right)})"
     if isinstance(e, Compare):

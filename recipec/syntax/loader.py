@@ -77,12 +77,16 @@ def _span(path: str, node) -> Span:
     return Span.from_marks(path, node.start_mark, node.end_mark)
 
 
-def _yaml_error_diag(exc: yaml.YAMLError, path: str) -> Diagnostic:
+def _yaml_error_diag(exc: yaml.YAMLError, path: str, text: str = "") -> Diagnostic:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or ""
     context = getattr(exc, "context", None) or ""
     if isinstance(exc, yaml.reader.ReaderError):
-        return error("RC006", f"unreadable character in YAML: {exc.reason}", None)
+        pos = min(max(int(getattr(exc, "position", 0) or 0), 0), len(text))
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        return error("RC006", f"character U+{exc.character:04X} is not allowed in YAML",
+                     Span.point(path, line, col), "remove control characters from the file")
     span = Span.point(path, mark.line + 1, mark.column + 1) if mark else None
     text = problem if problem else context
     if "found undefined alias" in text:
@@ -279,21 +283,23 @@ def load(text: str, path: str, *, markdown: bool | None = None) -> tuple[LoadedD
         diags.append(error("RC005", "the recipe is empty", Span.point(path, 1, 1),
                            "a recipe needs at least one `*_modifiers:` list"))
         return doc, diags
-    loader = _Composer(yaml_text)
+    loader = None
     try:
+        loader = _Composer(yaml_text)
         node = loader.get_single_node()
     except _TooDeep as exc:
         diags.append(error("RC013", f"the YAML nests deeper than {MAX_DEPTH} levels",
                            Span.point(path, exc.mark.line + 1, exc.mark.column + 1)))
         return doc, diags
     except yaml.YAMLError as exc:
-        diags.append(_yaml_error_diag(exc, path))
+        diags.append(_yaml_error_diag(exc, path, yaml_text))
         return doc, diags
     except RecursionError:
         diags.append(error("RC013", "the YAML nests too deeply", Span.point(path, 1, 1)))
         return doc, diags
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         diags.append(error("RC005", "the recipe is empty (only comments)", Span.point(path, 1, 1),
                            "a recipe needs at least one `*_modifiers:` list"))

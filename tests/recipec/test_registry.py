@@ -1,0 +1,87 @@
+"""Tests that iterate over the registries: every modifier kind, every rule, every code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from recipec.check import RULES
+from recipec.diagnostics.codes import CATALOG
+from recipec.modifiers import REGISTRY, RENAMED
+from recipec.modifiers.base import KINDS
+from recipec_testutil import compile_text
+
+SRC = Path(__file__).resolve().parents[2] / "recipec"
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTRY))
+def test_spec_declaration(kind):
+    cls = REGISTRY[kind]
+    assert cls.kind == kind
+    assert cls.__module__.startswith("recipec.modifiers.")
+    doc = (cls.__doc__ or "") + (__import__(cls.__module__, fromlist=["x"]).__doc__ or "")
+    assert "Passes:" in doc and "Fails:" in doc, f"{kind}: docstring needs a passing and a failing example"
+    for f in cls.spec_fields():
+        assert f.metadata["kind"] in KINDS
+        if f.metadata["kind"] == "enum":
+            assert f.metadata["choices"]
+    cls()  # constructible with defaults (required fields are None)
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTRY))
+def test_missing_required_fields_reported(kind):
+    cls = REGISTRY[kind]
+    res = compile_text(f"m_modifiers:\n  - !{kind}\n")
+    got = {d.code for d in res.diagnostics}
+    if cls.required_fields():
+        assert "RC112" in got
+    else:
+        assert "RC112" not in got
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTRY))
+def test_unknown_field_reported(kind):
+    res = compile_text(f"m_modifiers:\n  - !{kind}\n    no_such_field: 1\n")
+    assert ("RC111", 3) in {(d.code, d.span.line) for d in res.diagnostics}
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTRY))
+def test_not_runnable_warned(kind):
+    res = compile_text(f"m_modifiers:\n  - !{kind}\n")
+    assert ("RC113" in {d.code for d in res.diagnostics}) == (not REGISTRY[kind].runnable)
+
+
+def test_renamed_targets_exist():
+    assert set(RENAMED.values()) <= set(REGISTRY)
+    assert not set(RENAMED) & set(REGISTRY)
+
+
+def test_rules_documented_and_codes_catalogued():
+    for rule in RULES:
+        assert rule.__doc__ and len(rule.__doc__) > 40, rule.__name__
+        assert rule.CODES and set(rule.CODES) <= set(CATALOG), rule.__name__
+
+
+def test_every_code_in_source_is_catalogued():
+    used = set()
+    for p in SRC.rglob("*.py"):
+        used |= set(re.findall(r'"(RC\d{3})"', p.read_text(encoding="utf-8")))
+    assert used - set(CATALOG) == set()
+
+
+def test_catalog_shape():
+    for code, info in CATALOG.items():
+        assert re.fullmatch(r"RC\d{3}", code)
+        title, explanation = info
+        assert title and explanation.endswith((".", ")"))
+
+
+def test_no_python_eval_or_exec_in_front_end():
+    pat = re.compile(r"(?<![\w.])(eval|exec)\s*\(")
+    for p in SRC.rglob("*.py"):
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#")[0]
+            code = re.sub(r"(['\"`]).*?\1", "", code)  # strings and docs mention eval(...) as text
+            assert not pat.search(code), f"{p}:{i}: {line.strip()}"
