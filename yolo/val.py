@@ -48,13 +48,15 @@ def _resolve_names(model, dataloader, names, nc):
 @torch.no_grad()
 def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device: str | torch.device = "cpu",
              half: bool = False, max_det: int = 300, names: list[str] | None = None,
-             progress=None) -> dict:
+             progress=None, loss_fn=None) -> dict:
     """Evaluate `model` on every batch of `dataloader`; see the module docstring.
 
     Returns {"images", "instances", "precision", "recall", "map50", "map50_95",
     "per_class": [{"class", "name", "images", "instances", "precision", "recall", "map50",
     "map50_95"}], "speed_ms": {"preprocess", "inference", "nms"} (per image), "seconds"}.
     `progress`, if given, is called with (batch_index, n_batches) after each batch.
+    `loss_fn` (a `yolo.loss.YoloLoss`), with a YoloModel (it needs `features` and `detect`), adds
+    "loss": [box, obj, cls], the mean loss items over batches, from the same forward pass.
     """
     device = torch.device(device)
     is_module = isinstance(model, torch.nn.Module)
@@ -73,6 +75,8 @@ def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device
     inst_per_cls: dict[int, int] = {}
     seen = 0
     dt = [0.0, 0.0, 0.0]
+    with_loss = is_module and hasattr(model, "features") and hasattr(model, "detect")
+    loss_sum, n_loss = torch.zeros(3), 0
     t_start = time.perf_counter()
     n_batches = len(dataloader) if hasattr(dataloader, "__len__") else 0
     try:
@@ -83,7 +87,13 @@ def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device
                 imgs = imgs.float() / 255
             targets = targets.to(device)
             t1 = time.perf_counter()
-            out = model(imgs)
+            if loss_fn is not None and with_loss:
+                raw = model.detect.raw(model.features(imgs))
+                out = model.detect.decode(raw)
+                loss_sum += loss_fn([r.float() for r in raw], targets)[1].cpu()
+                n_loss += 1
+            else:
+                out = model(imgs)
             if isinstance(out, (list, tuple)):
                 out = out[0]
             out = torch.as_tensor(out).to(device).float()
@@ -135,6 +145,8 @@ def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device
     per_img = 1000.0 / max(seen, 1)
     report["speed_ms"] = {"preprocess": dt[0] * per_img, "inference": dt[1] * per_img, "nms": dt[2] * per_img}
     report["seconds"] = time.perf_counter() - t_start
+    if n_loss:
+        report["loss"] = (loss_sum / n_loss).tolist()
     return report
 
 

@@ -137,3 +137,23 @@ def test_yolov5n_on_coco128_at_640(external_dir, tmp_path):
     rep = validate(m, loader)
     assert rep["images"] == 128 and rep["instances"] == 929
     assert 0.45 < rep["map50"] < 0.7 and 0.28 < rep["map50_95"] < 0.48
+
+
+def test_val_loss_from_the_same_forward(syn):
+    yolo_model = pytest.importorskip("yolo.model")
+    from yolo.loss import YoloLoss
+
+    torch.manual_seed(0)
+    m = yolo_model.build_model("yolov5n", nc=3).eval()
+    loader, _ = create_dataloader(syn, "val", imgsz=128, batch_size=5)
+    crit = YoloLoss.from_model(m, imgsz=128)
+    rep = validate(m, loader, conf=0.01, loss_fn=crit)
+    rep2 = validate(m, loader, conf=0.01)
+    assert len(rep["loss"]) == 3 and all(v >= 0 for v in rep["loss"]) and rep["loss"][1] > 0
+    assert "loss" not in rep2 and rep["map50"] == pytest.approx(rep2["map50"])
+    # by hand: the mean over batches of the loss items on the eval-mode raw outputs
+    items = []
+    with torch.no_grad():
+        for x, t, _, _ in loader:
+            items.append(crit(m.detect.raw(m.features(x)), t)[1])
+    assert rep["loss"] == pytest.approx(torch.stack(items).mean(0).tolist(), rel=1e-5)
