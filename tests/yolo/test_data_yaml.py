@@ -24,6 +24,8 @@ def _img(p: Path, size=(32, 24)) -> Path:
 def test_img2label_path_replaces_last_images_dir():
     assert img2label_path("/d/images/x/images/a.b.jpg") == Path("/d/images/x/labels/a.b.txt")
     assert img2label_path("/d/images/train/a.png") == Path("/d/labels/train/a.txt")
+    assert img2label_path("images/a.png") == Path("labels/a.txt")
+    assert img2label_path("/d/pics/a.png") == Path("/d/pics/a.txt")
 
 
 def test_relative_path_resolves_against_yaml_folder(tmp_path):

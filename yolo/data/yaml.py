@@ -49,13 +49,13 @@ class DataConfig:
 
 def img2label_path(img: str | Path) -> Path:
     """`.../images/x/y.jpg` -> `.../labels/x/y.txt` (the LAST `/images/` is replaced)."""
-    s = str(img)
-    sep_i = f"/images/"
-    k = s.rfind(sep_i)
+    s = Path(img).as_posix()
+    k = s.rfind("/images/")
     if k >= 0:
-        s = s[:k] + "/labels/" + s[k + len(sep_i):]
-    p = Path(s)
-    return p.with_suffix(".txt")
+        s = s[:k] + "/labels/" + s[k + len("/images/"):]
+    elif s.startswith("images/"):  # a relative path starting at the images folder
+        s = "labels/" + s[len("images/"):]
+    return Path(s).with_suffix(".txt")
 
 
 def _parse_names(raw, nc_raw, where: str) -> tuple[str, ...]:
