@@ -33,12 +33,16 @@ class LrWrite:
 
 @dataclass(frozen=True)
 class LrScale:
-    """A chainable decay: the group's current lr is multiplied by `factor` before step `step`."""
+    """Chainable decays: before step `steps[k]` the group's current lr is multiplied by `factors[k]`."""
 
-    step: int
-    factor: float
+    steps: np.ndarray
+    factors: np.ndarray
     groups: tuple[int, ...] | None
     key: tuple[int, int]
+
+    @staticmethod
+    def one(step: int, factor: float, groups, key) -> "LrScale":
+        return LrScale(np.array([step], dtype=np.int64), np.array([factor]), groups, key)
 
 
 def _targets(groups: tuple[int, ...] | None, num_groups: int) -> list[int]:
@@ -60,14 +64,15 @@ def combine_lr(
     out = np.empty((t, num_groups), dtype=np.float64)
     if t == 0:
         return out
-    order = sorted(ops, key=lambda o: (o.key, getattr(o, "first", getattr(o, "step", 0))))
+    order = sorted(ops, key=lambda o: o.key)
+    targets = [set(_targets(o.groups, num_groups)) for o in order]
     steps = np.arange(t, dtype=np.int64)
     for g in range(num_groups):
         val = np.zeros(t, dtype=np.float64)
         key = np.full(t, -1, dtype=np.int64)
-        scales: list[tuple[int, int, float]] = []
-        for op in order:
-            if g not in _targets(op.groups, num_groups):
+        sc_steps, sc_keys, sc_facs = [], [], []
+        for op, tg in zip(order, targets):
+            if g not in tg:
                 continue
             k = op.key[0] * 1024 + op.key[1]
             if isinstance(op, LrWrite):
@@ -77,32 +82,48 @@ def combine_lr(
                 vals = op.values[: t - a]
                 val[a: a + vals.size] = vals
                 key[a: a + vals.size] = k
-            elif op.step < t:
-                scales.append((op.step, k, op.factor))
+            else:
+                m = op.steps < t
+                sc_steps.append(op.steps[m])
+                sc_facs.append(op.factors[m])
+                sc_keys.append(np.full(int(m.sum()), k, dtype=np.int64))
         has = key >= 0
         last = np.maximum.accumulate(np.where(has, steps, -1))
         col = np.where(last >= 0, val[np.maximum(last, 0)], base_lr)
-        if scales:
-            _apply_scales(col, has, key, scales)
+        if sc_steps:
+            _apply_scales(col, has, key, last, np.concatenate(sc_steps),
+                          np.concatenate(sc_keys), np.concatenate(sc_facs))
         out[:, g] = col
     return out
 
 
-def _apply_scales(col: np.ndarray, has: np.ndarray, key: np.ndarray, scales) -> None:
-    """Apply chainable decays in (step, key) order; each holds until the next write or decay."""
+def _apply_scales(col, has, key, last_write, ev_step, ev_key, ev_fac) -> None:
+    """Apply chainable decays in (step, key) order, vectorised.
+
+    A decay reads the group's current value: the last decay's result when no write came in
+    between, else the written (or held) value. Runs of decays with no write in between are
+    evaluated with `np.cumprod`, which multiplies sequentially like repeated `lr *= gamma`.
+    """
+    live = ev_key > key[ev_step]  # a later write in the same step overrides the decay
+    ev_step, ev_key, ev_fac = ev_step[live], ev_key[live], ev_fac[live]
+    if ev_step.size == 0:
+        return
+    o = np.lexsort((ev_key, ev_step))
+    ev_step, ev_fac = ev_step[o], ev_fac[o]
+    writes = np.cumsum(has)  # writes[i] = number of writes at steps <= i
+    brk = np.ones(ev_step.size, dtype=bool)
+    brk[1:] = writes[ev_step[1:]] - writes[ev_step[:-1]] > 0
+    starts = np.flatnonzero(brk)
+    ends = np.append(starts[1:], ev_step.size)
+    vals = np.empty(ev_step.size, dtype=np.float64)
+    single = ends - starts == 1
+    s1 = starts[single]
+    vals[s1] = col[ev_step[s1]] * ev_fac[s1]
+    for a, b in zip(starts[~single].tolist(), ends[~single].tolist()):
+        chain = np.concatenate(([col[ev_step[a]]], ev_fac[a:b]))
+        vals[a:b] = np.cumprod(chain)[1:]
     t = col.size
-    # next_write[i] = first j > i with an absolute write at j (t when none).
-    idx = np.where(has, np.arange(t), t)
-    nxt = np.minimum.accumulate(idx[::-1])[::-1]
-    next_write = np.append(nxt[1:], t)
-    live = sorted((s, k, f) for s, k, f in scales if k > key[s])
-    for n, (s, _k, f) in enumerate(live):
-        new = col[s] * f
-        stop = int(next_write[s])
-        for s2, _k2, _f2 in live[n + 1:]:
-            if s2 > s:
-                stop = min(stop, s2)
-                break
-        col[s:stop] = new
-        if stop < t and not has[stop]:
-            col[stop] = new  # the next decay reads the held value (no write in between)
+    idx = np.searchsorted(ev_step, np.arange(t), side="right") - 1
+    ok = idx >= 0
+    ok[ok] = ev_step[idx[ok]] >= last_write[ok]
+    col[ok] = vals[idx[ok]]

@@ -95,7 +95,13 @@ def simulate_lr_modifier(
         miles = Counter(milestone_steps(ms, start_epoch, S))
     else:
         eta_min = float(lr_kwargs["lr_min"])
-        t0 = float(lr_kwargs["cycle_epochs"])
+        t0 = lr_kwargs["cycle_epochs"]
+        if isinstance(t0, bool) or not isinstance(t0, int) or t0 <= 0:
+            # torch: "Expected positive integer T_0" (a float such as 4.0 is refused too)
+            raise ValueError(f"Expected positive integer T_0, but got {t0}")
+        if lr_kwargs.get("T_mult", 1) != 1:
+            raise ValueError("T_mult other than 1 is not supported by recipec")
+        t0 = float(t0)
     i_f = start_step(start_epoch, S)
     if i_f >= total_steps:
         return [], None
@@ -129,7 +135,7 @@ def simulate_lr_modifier(
             if base is None:
                 base = init_lr
             if cls == "MultiStepLR" and decay_factor(0) is not None:
-                st.ops.append(LrScale(j, decay_factor(0), None, (rank, seq)))
+                st.ops.append(LrScale.one(j, decay_factor(0), None, (rank, seq)))
                 seq += 1
             st.sched_steps += round(e * S)
         if cls == "CosineAnnealingWarmRestarts":
@@ -143,7 +149,7 @@ def simulate_lr_modifier(
                 st.last_epoch += 1
                 f = decay_factor(st.last_epoch)
                 if f is not None:
-                    st.ops.append(LrScale(j, f, None, (rank, min(seq, 1000))))
+                    st.ops.append(LrScale.one(j, f, None, (rank, min(seq, 1000))))
                     seq += 1
             st.sched_steps = glob
 
@@ -168,14 +174,15 @@ def simulate_lr_modifier(
             k0 = st.last_epoch  # scheduler epoch before step a; step j reaches k0 + (j - a + 1)
             k1 = k0 + (b - a)
             if cls == "StepLR":
-                first = (k0 // n + 1) * n
-                ks = range(max(first, n), k1 + 1, n)
+                ks = np.arange((k0 // n + 1) * n, k1 + 1, n, dtype=np.int64)
+                ks = ks[ks > 0]
+                facs = np.full(ks.size, gamma)
             else:
-                ks = sorted(k for k in miles if k0 < k <= k1)
-            for k in ks:
-                f = decay_factor(k)
-                if f is not None:
-                    st.ops.append(LrScale(a + (k - k0 - 1), f, None, (rank, 1)))
+                sel = sorted(k for k in miles if k0 < k <= k1)
+                ks = np.array(sel, dtype=np.int64)
+                facs = np.array([gamma ** miles[k] for k in sel], dtype=np.float64)
+            if ks.size:
+                st.ops.append(LrScale(a + (ks - k0 - 1), facs, None, (rank, 1)))
             st.last_epoch = k1
         st.sched_steps = b - 1
 

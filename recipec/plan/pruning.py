@@ -64,7 +64,13 @@ def update_steps(start_epoch: float, end_epoch: float, update_frequency: float,
     stop = total_steps if ie is None else min(ie, total_steps)  # regular updates before `stop`
     if ie is not None and ie == u0:
         return [u0]
-    if update_frequency <= 0:
+    every_step = update_frequency <= 0
+    if not every_step and update_frequency * S <= 1.0 and stop - u0 > 1:
+        # frequencies at or below one step: every step qualifies unless float rounding says no
+        i = np.arange(u0, stop, dtype=np.int64)
+        e = (i // S).astype(np.float64) + (i % S).astype(np.float64) / float(S)
+        every_step = bool(np.all(e[1:] >= e[:-1] + update_frequency))
+    if every_step:
         out = list(range(u0, stop))
     else:
         out = [u0]
