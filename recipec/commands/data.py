@@ -21,13 +21,33 @@ def _fail(msg: str, code: int = 2):
     raise typer.Exit(code)
 
 
+def _split_voc_args(args: list[str], years: list[str], sets: list[str]):
+    """Click options take one value each, so `--years 2007 2012` leaves `2012` as a positional: sort the
+    positionals back (4-digit numbers are years, VOC set names are sets, the one other token is the
+    devkit). Values may also be comma-separated or the option repeated."""
+    years = [y for v in years for y in v.split(",") if y]
+    sets = [x for v in sets for x in v.split(",") if x]
+    devkits = []
+    for tok in args:
+        if tok.isdigit() and len(tok) == 4 and not Path(tok).is_dir():
+            years.append(tok)
+        elif tok in ("train", "val", "trainval", "test") and not Path(tok).is_dir():
+            sets.append(tok)
+        else:
+            devkits.append(tok)
+    if len(devkits) != 1:
+        _fail("give exactly one VOCdevkit folder" + (f" (got: {', '.join(devkits)})" if devkits else ""))
+    return Path(devkits[0]), years, sets
+
+
 def voc(
-    devkit: Path = typer.Argument(..., help="The VOCdevkit/ folder (holding VOC2007/, VOC2012/, ...).",
-                                  show_default=False),
+    args: list[str] = typer.Argument(..., metavar="DEVKIT", help="The VOCdevkit/ folder (holding VOC2007/, "
+                                     "VOC2012/, ...).", show_default=False),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder: images/, labels/, *.txt lists, data.yaml."),
-    years: list[str] = typer.Option(None, "--years", help="Years to convert (default: every VOC<year> folder)."),
-    sets: list[str] = typer.Option(None, "--sets", help="ImageSets/Main lists to convert (default: train, val, "
-                                   "test if present, else trainval)."),
+    years: list[str] = typer.Option(None, "--years", help="Years to convert, e.g. --years 2007 2012 (default: every "
+                                    "VOC<year> folder)."),
+    sets: list[str] = typer.Option(None, "--sets", help="ImageSets/Main lists to convert, e.g. --sets train val "
+                                   "(default: train, val, test if present; trainval when there is no train)."),
     names: str = typer.Option(None, "--names", help="Comma-separated class names, in id order (default: the 20 "
                               "VOC classes, or the sorted names found in the XMLs when they are not VOC's)."),
     link: str = typer.Option("copy", "--link", help="How images reach --out: copy, hardlink, symlink, or auto "
@@ -37,6 +57,7 @@ def voc(
     """Convert Pascal VOC XML annotations under DEVKIT to YOLO labels and a data YAML in --out."""
     from yolo.data.voc import VocError, convert_voc
 
+    devkit, years, sets = _split_voc_args(args, years or [], sets or [])
     if link not in ("auto", "hardlink", "symlink", "copy"):
         _fail(f"--link must be auto, hardlink, symlink or copy, got {link!r}")
     name_list = [n.strip() for n in names.split(",") if n.strip()] if names else None

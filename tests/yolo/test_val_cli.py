@@ -116,3 +116,15 @@ def test_val_reports_bad_input_and_still_runs(tmp_path, capsys):
     assert "broken.png" in err and "class_out_of_range" in err and "bad_fields" in err and "000001.txt" in err
     assert err.count("broken.png") == 1
     assert out.splitlines()[1].split()[:2] == ["all", "3"]
+
+
+def test_data_voc_space_separated_years_and_sets(external_dir, tmp_path, capsys):
+    devkit = str(external_dir / "voc_sample_dog/VOCdevkit")
+    code, out, err = run(capsys, "data", "voc", devkit, "--out", str(tmp_path / "v"), "--years", "2007", "--sets",
+                         "trainval", "test")
+    assert code == 0, err
+    assert "trainval2007: 30 images" in err and "test2007: 10 images" in err
+    code, _, err = run(capsys, "data", "voc", "--sets", "test", devkit, "--out", str(tmp_path / "w"))
+    assert code == 0 and "trainval2007" not in err and "test2007: 10 images" in err
+    code, _, err = run(capsys, "data", "voc", devkit, "--out", str(tmp_path / "x"), "--years", "2007", "2012")
+    assert code == 2 and "VOC2012" in err
