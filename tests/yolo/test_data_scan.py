@@ -66,19 +66,22 @@ def test_scan_reports_each_bad_file_once(tmp_path):
     trunc = d / "trunc.jpg"
     full = Path(_img(tmp_path / "x" / "full.jpg", size=(200, 200), quality=95)).read_bytes()
     trunc.write_bytes(full[: len(full) - 200])
+    trailing = d / "trailing.jpg"
+    trailing.write_bytes(full + b"\x00" * 64)  # bytes after the end marker: a valid JPEG
+    _lbl(str(trailing), "0 0.5 0.5 0.5 0.5\n")
     badcls = _img(d / "badcls.png")
     _lbl(badcls, "7 0.5 0.5 0.1 0.1\n0 0.5 0.5 0.1 0.1\n")
-    res = scan([good, nolabel, empty, str(corrupt), str(trunc), badcls], nc=2)
+    res = scan([good, nolabel, empty, str(corrupt), str(trunc), str(trailing), badcls], nc=2)
     kinds = {(i.kind, Path(i.file).stem) for i in res.issues}
     assert kinds == {("missing_label", "nolabel"), ("empty_label", "empty"), ("corrupt_image", "corrupt"),
                      ("truncated_image", "trunc"), ("class_out_of_range", "badcls")}
     assert len(res.issues) == 5
-    assert [Path(f).stem for f in res.files] == ["good", "nolabel", "empty", "badcls"]
-    assert [len(lb) for lb in res.labels] == [1, 0, 0, 1]
+    assert [Path(f).stem for f in res.files] == ["good", "nolabel", "empty", "trailing", "badcls"]
+    assert [len(lb) for lb in res.labels] == [1, 0, 0, 1, 1]
     s = res.summary()
     for name in ("nolabel.png", "corrupt.jpg", "trunc.jpg", "badcls.txt", "empty.txt"):
         assert name in s
-    assert "6 images: 4 kept" in s
+    assert "7 images: 5 kept" in s
 
 
 def test_scan_cache_is_json_and_invalidated_by_changes(tmp_path):

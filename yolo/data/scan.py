@@ -5,7 +5,7 @@ Bad input is never a crash. Each problem is recorded once per file (`Issue`), wi
 | kind               | action                                                        |
 |--------------------|---------------------------------------------------------------|
 | corrupt_image      | image skipped (unreadable, not an image, too small)           |
-| truncated_image    | image skipped (JPEG without its end marker)                   |
+| truncated_image    | image skipped (JPEG that does not decode to its end)          |
 | missing_label      | image kept as a background image (no label file)              |
 | empty_label        | image kept as a background image (label file has no boxes)    |
 | bad_fields         | line skipped (not 5 numbers, nor an odd count >= 7 = polygon) |
@@ -107,8 +107,13 @@ def _check_image(path: str) -> tuple[tuple[int, int] | None, Issue | None]:
     if fmt in ("JPEG", "MPO"):
         with open(path, "rb") as f:
             f.seek(-2, os.SEEK_END)
-            if f.read() != b"\xff\xd9":
-                return None, Issue("truncated_image", path, "JPEG ends without its EOI marker")
+            eoi = f.read() == b"\xff\xd9"
+        if not eoi:  # truncated, or trailing bytes after the end marker: only a full decode can tell
+            try:
+                with Image.open(path) as im:
+                    im.load()
+            except Exception as e:  # noqa: BLE001
+                return None, Issue("truncated_image", path, f"JPEG does not decode fully ({e})"[:120])
     return size, None
 
 
