@@ -25,22 +25,21 @@ def _usage(msg: str) -> None:
     raise typer.Exit(2)
 
 
-def _print_diags(diags, *, stream=None) -> None:
-    stream = stream or sys.stderr
-    try:  # the front end's renderer when it exists
-        from recipec.diagnostics.render import render_concise  # type: ignore
+def _print_diags(diags, sources: dict[str, str]) -> None:
+    """Compiler-style diagnostics (source line, carets, help) on stderr."""
+    try:
+        from recipec.diagnostics.render import render_full
 
-        for line in render_concise(list(diags)):
-            print(line, file=stream)
+        sys.stderr.write(render_full(list(diags), sources))
         return
-    except Exception:  # noqa: BLE001 - fall back to a plain concise form
+    except ImportError:  # pragma: no cover - the front end's renderer is part of the package
         pass
     for d in diags:
-        s = d.span
-        where = f"{s.path}:{s.line}:{s.col}: " if s else ""
-        print(f"{where}{d.severity} {d.code} {d.message}", file=stream)
+        sp = d.span
+        where = f"{sp.path}:{sp.line}:{sp.col}: " if sp else ""
+        print(f"{where}{d.severity} {d.code} {d.message}", file=sys.stderr)
         if d.help:
-            print(f"  help: {d.help}", file=stream)
+            print(f"  help: {d.help}", file=sys.stderr)
 
 
 def _fixed_epoch_values(recipe) -> str:
@@ -106,15 +105,16 @@ def plan(
             raise typer.Exit(2)
         fixed = {i for i, name in res.recipe.fixed_values("num_epochs") if name == "start_epoch"}
         res = compile_recipe(recipe, model=model, overrides={"num_epochs": float(epochs)})
+    sources = {str(recipe): res.recipe.text if res.recipe is not None else ""}
     if res.diagnostics:
-        _print_diags(res.diagnostics)
+        _print_diags(res.diagnostics, sources)
     if not res.ok:
         print(f"error: {recipe} has errors; not planned", file=sys.stderr)
         raise typer.Exit(1)
     p = build_plan(res.recipe, steps_per_epoch, base_lr=base_lr, fixed_from_epochs=fixed,
-                   epochs_override=epochs)
+                   epochs_override=epochs, prior=res.diagnostics)
     if p.diagnostics:
-        _print_diags(p.diagnostics)
+        _print_diags(p.diagnostics, sources)
     if fmt == "json":
         from recipec.plan.render_json import iter_json
 

@@ -44,14 +44,15 @@ def items_from_recipe(recipe) -> list[PlanItem]:
 def build_plan(recipe, steps_per_epoch: int, *, base_lr: float = 0.01, num_groups: int = 3,
                epochs: int | None = None, checks: bool = True,
                fixed_from_epochs: set[int] | None = None,
-               epochs_override: float | None = None) -> Plan:
+               epochs_override: float | None = None, prior=()) -> Plan:
     """Plan `recipe` at `steps_per_epoch` batches per epoch.
 
     * `base_lr`: the LR of steps and groups that no modifier has written (YOLOv5's lr0);
     * `num_groups`: optimizer param groups (0 = BN weights, 1 = weights, 2 = biases);
     * `epochs`: run length; default the manager's max_epochs (what SparseML/YOLOv5 use);
     * `fixed_from_epochs` / `epochs_override`: from `--epochs`, the file indices of modifiers
-      whose start does not follow `num_epochs`, and the value given (for RC505's help).
+      whose start does not follow `num_epochs`, and the value given (for RC505's help);
+    * `prior`: the front end's diagnostics, so a finding lint already made is not repeated.
     Raises ValueError only for `steps_per_epoch < 1`.
     """
     items = items_from_recipe(recipe)
@@ -59,5 +60,5 @@ def build_plan(recipe, steps_per_epoch: int, *, base_lr: float = 0.01, num_group
     if not checks:
         return plan
     diags = plan_checks(plan, items, fixed_from_epochs=fixed_from_epochs,
-                        epochs_override=epochs_override)
+                        epochs_override=epochs_override, prior=prior)
     return replace(plan, diagnostics=tuple(diags))

@@ -30,9 +30,11 @@ def _fmt(x: float) -> str:
 
 def plan_checks(plan: Plan, items: Sequence[PlanItem], *,
                 fixed_from_epochs: set[int] | None = None,
-                epochs_override: float | None = None) -> list[Diagnostic]:
+                epochs_override: float | None = None,
+                prior: Iterable[Diagnostic] = ()) -> list[Diagnostic]:
     """All plan-level findings. `fixed_from_epochs`: file indices of modifiers whose start does
-    not depend on `num_epochs` while `--epochs` (= `epochs_override`) changed it."""
+    not depend on `num_epochs` while `--epochs` (= `epochs_override`) changed it. `prior`: the
+    front end's diagnostics; a SetLR already reported by lint (RC401) gets no RC506 repeat."""
     out: list[Diagnostic] = []
     S, T, E = plan.steps_per_epoch, plan.total_steps, plan.epochs
     if E <= 0:
@@ -42,7 +44,9 @@ def plan_checks(plan: Plan, items: Sequence[PlanItem], *,
         return out
     out += _starts_after_end(plan, items, fixed_from_epochs or set(), epochs_override)
     out += _zero_step_windows(plan, items)
-    out += _lr_checks(plan, items)
+    linted = {(d.span.path, d.span.line) for d in prior if d.code == "RC401" and d.span}
+    out += [d for d in _lr_checks(plan, items)
+            if not (d.code == "RC506" and _modifier_at(d, items, linted))]
     out += _problems(plan, items)
     out += _pruning_checks(plan, items)
     qats = [it for it in items if it.kind in QAT_KINDS]
@@ -50,6 +54,14 @@ def plan_checks(plan: Plan, items: Sequence[PlanItem], *,
         out.append(warning("RC510", f"{len(qats)} QuantizationModifiers: the plan follows the "
                            "earliest", _span(qats[1])))
     return out
+
+
+def _modifier_at(d: Diagnostic, items, linted) -> bool:
+    """Whether `d` is about a modifier whose own span line is in `linted`."""
+    for it in items:
+        if it.span is not None and d.message.startswith(it.label + ":"):
+            return (it.span.path, it.span.line) in linted
+    return False
 
 
 def _starts_after_end(plan, items, fixed, override) -> Iterable[Diagnostic]:
