@@ -9,8 +9,6 @@ Passes: `params: ["re:model.*.conv.weight"]`   Fails: `params: [model.0.conv.wei
 
 from __future__ import annotations
 
-import difflib
-
 from recipec.check.model import MODULE_FIELDS, compiled, matches, recipe_names, select
 from recipec.diagnostics import error
 
@@ -18,6 +16,8 @@ CODES = ("RC602", "RC603", "RC604")
 
 
 def _nearest(entry: str, pool) -> str | None:
+    import difflib
+
     body = entry[3:] if entry.startswith("re:") else entry
     close = difflib.get_close_matches(body, list(pool), n=2, cutoff=0.6)
     if not close:

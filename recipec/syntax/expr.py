@@ -3,8 +3,8 @@
 The grammar is `expr.lark` (the source of truth). Building an LALR parser from it costs ~15 ms, so
 its analysed tables are kept in `expr_tables.json` next to it, stamped with the grammar's SHA-256;
 when the grammar changes the tables are rebuilt from the `.lark` file (and rewritten when the
-package directory is writable). The tables are plain JSON: nothing is unpickled. `lark` itself is
-imported only when a recipe actually contains an expression.
+package directory is writable). The tables are plain JSON: nothing is unpickled. At run time
+`recipec.syntax.lalr` parses with them, so `lark` is imported only to (re)build the tables.
 """
 
 from __future__ import annotations
@@ -126,30 +126,29 @@ def build_tables(write: bool = True) -> dict:
     return tables
 
 
-def tables_fresh() -> bool:
-    """Whether `expr_tables.json` matches the grammar text and the installed lark."""
-    import lark
-
+def _load_tables() -> dict | None:
     try:
         tables = json.loads(TABLES.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    text = GRAMMAR.read_text(encoding="utf-8")
-    return tables.get("grammar_sha256") == _grammar_hash(text) and tables.get("lark") == lark.__version__
+        return None
+    if tables.get("grammar_sha256") != _grammar_hash(GRAMMAR.read_text(encoding="utf-8")):
+        return None
+    return tables
+
+
+def tables_fresh() -> bool:
+    """Whether `expr_tables.json` was built from the current `expr.lark`."""
+    return _load_tables() is not None
 
 
 def parser():
+    """The expression parser (tables from `expr_tables.json`, rebuilt by Lark when stale)."""
     global _PARSER
     if _PARSER is None:
-        import lark
+        from recipec.syntax.lalr import Parser
 
-        tables = None
-        if tables_fresh():
-            tables = json.loads(TABLES.read_text(encoding="utf-8"))
-        if tables is None:
-            tables = build_tables(write=True)
-        t = _dec(tables["tables"])
-        _PARSER = lark.Lark._load_from_dict(t["data"], t["memo"])
+        tables = _load_tables() or build_tables(write=True)
+        _PARSER = Parser(_dec(tables["tables"]))
     return _PARSER
 
 
@@ -162,19 +161,12 @@ def parse(text: str, base: Span, offset: int = 0) -> Expr:
         raise ExprSyntaxError(f"expression is longer than {MAX_EXPR_CHARS} characters", 0)
     if not text.strip():
         raise ExprSyntaxError("empty expression", 0)
-    import lark
+    from recipec.syntax.lalr import ParseError
 
     try:
         tree = parser().parse(text)
-    except lark.exceptions.UnexpectedCharacters as exc:
-        raise ExprSyntaxError(f"unexpected character {text[exc.pos_in_stream]!r}", exc.pos_in_stream) from None
-    except lark.exceptions.UnexpectedToken as exc:
-        tok = exc.token
-        if tok.type == "$END":
-            raise ExprSyntaxError("the expression ends too early", len(text.rstrip())) from None
-        raise ExprSyntaxError(f"unexpected {tok.value!r}", tok.start_pos, len(tok.value)) from None
-    except lark.exceptions.LarkError as exc:  # pragma: no cover - any other parser complaint
-        raise ExprSyntaxError(str(exc).splitlines()[0], 0) from None
+    except ParseError as exc:
+        raise ExprSyntaxError(exc.message, exc.pos, len(exc.token or "") or 1) from None
     except RecursionError:
         raise ExprSyntaxError("the expression nests too deeply", 0) from None
     return _Lower(text, base, offset).node(tree)
@@ -191,9 +183,9 @@ class _Lower:
         return self.span(tok.start_pos, tok.end_pos)
 
     def node(self, t) -> Expr:
-        from lark import Token
+        from recipec.syntax.lalr import Tok
 
-        if isinstance(t, Token):  # pragma: no cover - the grammar wraps every token
+        if isinstance(t, Tok):  # pragma: no cover - the grammar wraps every token
             raise ExprSyntaxError(f"unexpected {t.value!r}", t.start_pos)
         kind = t.data
         sp = self.span(t.meta.start_pos, t.meta.end_pos) if not t.meta.empty else self.base

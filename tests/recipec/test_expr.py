@@ -133,3 +133,59 @@ def test_parser_never_crashes(text):
     except E.ExprSyntaxError:
         return
     _value(tree)
+
+
+# -- the table runtime agrees with Lark itself -----------------------------------------------------
+
+_LARK = None
+
+
+def _lark_parser():
+    global _LARK
+    if _LARK is None:
+        import lark
+
+        _LARK = lark.Lark(E.GRAMMAR.read_text(), parser="lalr", propagate_positions=True,
+                          maybe_placeholders=False)
+    return _LARK
+
+
+def _shape(t):
+    from recipec.syntax.lalr import Node, Tok
+
+    if isinstance(t, Tok) or type(t).__name__ == "Token":
+        return ("tok", str(t.value), t.start_pos, t.end_pos)
+    meta = (t.meta.start_pos, t.meta.end_pos) if not t.meta.empty else None
+    return (t.data, meta, [_shape(c) for c in t.children]) if isinstance(t, Node) or hasattr(t, "data") else t
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees, st.sampled_from(["", " ", "  "]))
+def test_runtime_matches_lark(tree, pad):
+    import lark
+
+    text = E.to_text(tree).replace(" ", pad) if pad != " " else E.to_text(tree)
+    ours = E.parser().parse(text)
+    theirs = _lark_parser().parse(text)
+    assert _shape(ours) == _shape(theirs)
+    del lark
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab1().+-*/%<=> ,e_", max_size=20))
+def test_runtime_rejects_what_lark_rejects(text):
+    import lark
+
+    from recipec.syntax.lalr import ParseError
+
+    try:
+        _lark_parser().parse(text)
+        lark_ok = True
+    except lark.exceptions.LarkError:
+        lark_ok = False
+    try:
+        E.parser().parse(text)
+        ours_ok = True
+    except ParseError:
+        ours_ok = False
+    assert ours_ok == lark_ok
