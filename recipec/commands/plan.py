@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 FORMATS = ("table", "json")
+MAX_STEPS = 50_000_000  # 1.2 GB of LR table; far beyond any real run
 MODELS = ("auto", "none", "yolov5n", "yolov5s", "yolov5m", "yolov5l", "yolov5x")
 
 
@@ -111,6 +112,10 @@ def plan(
     if not res.ok:
         print(f"error: {recipe} has errors; not planned", file=sys.stderr)
         raise typer.Exit(1)
+    total = max(res.recipe.max_epochs, 0) * steps_per_epoch
+    if total > MAX_STEPS:
+        _usage(f"{int(res.recipe.max_epochs)} epochs x {steps_per_epoch} steps = {int(total)} steps; "
+               f"recipec plan handles at most {MAX_STEPS}")
     p = build_plan(res.recipe, steps_per_epoch, base_lr=base_lr, fixed_from_epochs=fixed,
                    epochs_override=epochs, prior=res.diagnostics)
     if p.diagnostics:

@@ -20,7 +20,8 @@ from recipec.plan.windows import end_step, start_step
 
 
 def _groups(param_groups) -> tuple[int, ...] | None:
-    if param_groups is None:
+    """None (all groups) for a missing or empty list: SparseML tests `not param_groups`."""
+    if not param_groups:
         return None
     return tuple(int(g) for g in param_groups)
 

@@ -168,7 +168,7 @@ def simulate(items: Sequence[PlanItem], steps_per_epoch: int, *, base_lr: float 
             if st < T:
                 g = it.get("param_groups")
                 wd.append((st, rank[it.index], WeightDecayWrite(
-                    st, None if g is None else tuple(int(x) for x in g),
+                    st, None if not g else tuple(int(x) for x in g),
                     float(it.get("weight_decay")), it.label)))
     wd.sort(key=lambda t: (t[0], t[1]))
     spans = tuple(_span(it, rank[it.index], S, T) for it in sorted(items, key=lambda x: x.index))

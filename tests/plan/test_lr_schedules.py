@@ -101,6 +101,11 @@ def test_inner_window_never_shows():
         assert p.lr_at(i)[0] == cosine_lr(epoch_at(i, 7), 0, 4, 0.1, 0.01)
 
 
+def test_empty_param_groups_means_all():
+    p = simulate([er(2, 0), setlr(1, 0.05, groups=[])], 7)
+    assert p.lr_at(7) == (0.05, 0.05, 0.05)
+
+
 def test_param_groups_out_of_range_ignored():
     p = simulate([er(1, 0), lrf(0, 1, 0.1, 0.01, groups=[2, 7])], 7)
     assert p.lr_at(0) == (0.01, 0.01, 0.1)

@@ -120,6 +120,7 @@ def test_table_and_plot(recipe, tmp_path):
     (["-S", 0], 2),
     (["-S", 7, "--data", "x.yaml", "--batch", 2], 2),
     (["--data", "missing.yaml", "--batch", 2], 2),
+    (["-S", 10_000_000], 2),
 ])
 def test_usage_errors(recipe, args, code):
     r = run(recipe, *args)
