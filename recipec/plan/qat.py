@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from recipec.plan.clock import first_step_at_or_after
 from recipec.plan.windows import start_step
 
 QAT_STATES = ("off", "observing", "bn_frozen", "frozen")
@@ -45,7 +46,8 @@ def _phase_step(epoch: float | None, qat_start: int, steps_per_epoch: int,
                 total_steps: int) -> int | None:
     if epoch is None:
         return None
-    i = max(qat_start, start_step(epoch, steps_per_epoch))
+    # `epoch >= x` without the `x >= 0` part of start_pending: any x <= 0 fires at once
+    i = max(qat_start, first_step_at_or_after(epoch, steps_per_epoch))
     return i if i < total_steps else None
 
 

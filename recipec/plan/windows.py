@@ -19,10 +19,18 @@ from collections.abc import Iterable
 from recipec.plan.clock import first_step_at_or_after
 
 
+NEVER = 1 << 62  # a step no run reaches
+
+
 def start_step(start_epoch: float, steps_per_epoch: int) -> int:
-    """First step at which a modifier with this start_epoch is start-pending (0 for -1)."""
-    if start_epoch < 0:
+    """First step at which a modifier with this start_epoch is start-pending (0 for -1).
+
+    SparseML's test is `e >= start >= 0 or start == -1`, so a start in (-1, 0) never fires
+    (`NEVER`)."""
+    if start_epoch == -1:
         return 0
+    if start_epoch < 0:
+        return NEVER
     return first_step_at_or_after(start_epoch, steps_per_epoch)
 
 

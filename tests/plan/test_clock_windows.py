@@ -42,6 +42,7 @@ def test_is_on_grid():
 
 def test_windows():
     assert start_step(-1, 7) == 0
+    assert start_step(-0.5, 7) > 10**15  # `e >= start >= 0 or start == -1`: never
     assert end_step(0, -1, 7) is None
     assert end_step(0.25, 1.25, 7) == 9
     # a window between two steps starts and ends on the same step
