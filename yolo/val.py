@@ -13,6 +13,7 @@ matching. Per-class `images` counts the images that contain the class.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -153,7 +154,7 @@ def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device
 class OnnxModel:
     """An onnxruntime session as a `validate` callable: float32 (B, 3, H, W) -> (B, N, 5 + nc) tensor.
 
-    Attributes: `nc` (from the output shape, if static), `fixed_hw` ((H, W) when the input spatial
+    Attributes: `nc` (from the output shape, if static), `names` (from a recipec export's metadata), `fixed_hw` ((H, W) when the input spatial
     size is static, else None), `fixed_batch` (int or None). Batches smaller than a static batch
     size are padded with zeros and the extra outputs dropped. onnxruntime is imported here only.
     """
@@ -174,7 +175,15 @@ class OnnxModel:
         out_shape = self.session.get_outputs()[0].shape
         last = out_shape[-1] if out_shape else None
         self.nc = last - 5 if isinstance(last, int) and last > 5 else None
-        self.names = None
+        self.names = None  # from the metadata of a recipec export (JSON list), when present
+        meta = self.session.get_modelmeta().custom_metadata_map or {}
+        try:
+            names = json.loads(meta.get("names", "null"))
+        except ValueError:
+            names = None
+        if isinstance(names, list) and all(isinstance(n, str) for n in names) and \
+                (self.nc is None or len(names) == self.nc):
+            self.names = names
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         a = x.detach().cpu().float().numpy()

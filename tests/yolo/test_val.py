@@ -157,3 +157,18 @@ def test_val_loss_from_the_same_forward(syn):
         for x, t, _, _ in loader:
             items.append(crit(m.detect.raw(m.features(x)), t)[1])
     assert rep["loss"] == pytest.approx(torch.stack(items).mean(0).tolist(), rel=1e-5)
+
+
+@pytest.mark.slow
+def test_dynamic_onnx_export_scores_like_torch(external_dir, tmp_path):
+    export = pytest.importorskip("engine.export.onnx_export")
+    from yolo import load_model
+
+    m = load_model(external_dir / "weights/yolov5n.pt")
+    export.export_onnx(m, tmp_path / "n.onnx", imgsz=320, dynamic=True)
+    om = OnnxModel(tmp_path / "n.onnx")
+    assert om.fixed_hw is None and om.names == m.names
+    loader, _ = create_dataloader(_coco_yaml(tmp_path, external_dir, "coco8", "images/val"), "val",
+                                  imgsz=320, batch_size=4)
+    a, b = validate(m, loader), validate(om, loader)
+    assert b["map50"] == pytest.approx(a["map50"], abs=1e-3) and b["map50_95"] == pytest.approx(a["map50_95"], abs=1e-3)
