@@ -107,3 +107,21 @@ def test_exif_orientation_is_applied(tmp_path):
     assert load_rgb(str(p)).shape == (40, 20, 3)
     assert scan([str(p)], nc=1).shapes == [(20, 40)]
     assert load_rgb(str(p), 20).shape == (20, 10, 3)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_token = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr), st.integers(-3, 9).map(str),
+                   st.sampled_from(["", "x", "1e400", "-0", "0.5", "nan"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_token, min_size=0, max_size=9).map(" ".join), max_size=6).map("\n".join))
+def test_any_label_text_parses_to_valid_boxes(text):
+    arr, issues = parse_label_text(text, nc=4, file="f.txt")
+    assert arr.dtype == np.float32 and arr.shape[1] == 5
+    assert ((arr[:, 0] >= 0) & (arr[:, 0] < 4) & (arr[:, 0] == np.round(arr[:, 0]))).all()
+    x1, x2 = arr[:, 1] - arr[:, 3] / 2, arr[:, 1] + arr[:, 3] / 2
+    assert (arr[:, 3] > 0).all() and (x1 >= -1e-6).all() and (x2 <= 1 + 1e-6).all()
+    assert len({i.kind for i in issues}) == len(issues)  # one issue per kind and file
