@@ -108,6 +108,8 @@ def run(s: Session) -> dict[str, Any]:
         loader = s.train_loader_for(epoch, first)
         mloss = torch.zeros(3)
         t0, seen = time.time(), 0
+        if main and s.progress:
+            s.log(f"{'Epoch':>9} {'box_loss':>9} {'obj_loss':>9} {'cls_loss':>9} {'Instances':>9} {'Size':>5}")
         bar = _Bar(s, epoch, S, first) if (main and s.progress) else None
         for i, batch in enumerate(loader, start=first):
             imgs, targets = batch[0], batch[1]
@@ -119,6 +121,8 @@ def run(s: Session) -> dict[str, Any]:
             if ctx.flags.get("qat") and not was_qat:
                 _on_qat_start(s, scaler)
             imgs = imgs.to(s.device, non_blocking=True).float()
+            if s.device.type == "cuda":
+                imgs = imgs.contiguous(memory_format=torch.channels_last)
             targets = targets.to(s.device)
             # 2. forward + loss (AMP only on CUDA and only before QAT)
             with torch.autocast(s.device.type, enabled=scaler.is_enabled()):
@@ -245,8 +249,8 @@ class _Bar:
         self.t = self.p.add_task(self._desc(torch.zeros(3), 0, 0), total=total, completed=first)
 
     def _desc(self, mloss: torch.Tensor, inst: int, size: int) -> str:
-        return (f"epoch {self.epoch}/{self.epochs - 1}  box {mloss[0]:.4f} obj {mloss[1]:.4f} "
-                f"cls {mloss[2]:.4f}  instances {inst:>4}  size {size}")
+        return (f"{f'{self.epoch}/{self.epochs - 1}':>9} {mloss[0]:>9.4f} {mloss[1]:>9.4f} {mloss[2]:>9.4f} "
+                f"{inst:>9} {size:>5}")
 
     def update(self, i: int, mloss: torch.Tensor, inst: int, size: int) -> None:
         self.p.update(self.t, completed=i + 1, description=self._desc(mloss, inst, size))

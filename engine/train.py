@@ -248,6 +248,8 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
         _log_sparsity(model, ctx, say, "start")
 
     # 7. the loop
+    if device.type == "cuda":
+        model.to(memory_format=torch.channels_last)
     net = model
     rewrap = None
     if world > 1:
@@ -257,8 +259,6 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
             return DDP(m, device_ids=[device.index] if device.type == "cuda" else None)
 
         net = rewrap(model)
-    if device.type == "cuda":
-        net = net.to(memory_format=torch.channels_last)
     from yolo.loss import LossHyp, YoloLoss
 
     loss_fn = YoloLoss.from_model(model, imgsz=a.imgsz, hyp=LossHyp.from_dict(hyp))
@@ -389,12 +389,13 @@ def _apply_checkpoint_qat(qat: dict | None, model, ctx: Context, say) -> None:
 
 
 def _log_sparsity(model, ctx: Context, say, when: str) -> None:
-    masks = ctx.masks.active_masks()
-    if not masks:
-        return
+    """Per-layer zeros of every prunable weight (printed when the model has any sparsity)."""
     from engine.pruning import format_table, sparsity_table
 
-    say(f"per-layer sparsity at the {when} of training:\n" + format_table(sparsity_table(model, list(masks))))
+    rows = sparsity_table(model)
+    zeros, total = sum(r.zeros for r in rows), sum(r.numel for r in rows)
+    if total and zeros / total >= 0.01:
+        say(f"per-layer sparsity at the {when} of training:\n" + format_table(rows))
 
 
 def _check_masks_agree(ctx: Context, say) -> None:
