@@ -137,7 +137,9 @@ class Lowerer:
             for d in defs:
                 if d.name in self.overrides:
                     d.override = self.overrides[d.name]
-            self._resolve_vars(defs, Env(), None)  # report expression problems too
+            env = Env()
+            self._resolve_vars(defs, env, None)  # report expression problems too
+            self._count_uses(env)
             return version, [], metadata
         env = Env()
         defs = []

@@ -83,6 +83,10 @@ class Resolver:
             self.diags.append(error("RC201", f"invalid expression: {exc.message}", base.sub(off + exc.pos, exc.width),
                                     _syntax_help(inner)))
             return MISSING
+        from recipec.ir.evaluate import free_names
+
+        for n in free_names(expr):  # a reference counts as a use even when evaluation fails
+            self.env.uses[n] = self.env.uses.get(n, 0) + 1
         notes = EvalNotes()
         try:
             value = evaluate(expr, _EnvView(self.env), notes)
@@ -98,11 +102,10 @@ class Resolver:
         for n in notes.names:
             deps.add(n)
             deps.update(self.env.deps.get(n, ()))
-            self.env.uses[n] = self.env.uses.get(n, 0) + 1
-        for sp in notes.unary_minus:
+        for sp in notes.unary_minus[:1]:  # one per expression
             self.diags.append(warning("RC205", "SparseML cannot evaluate unary minus (recipec can)", sp,
                                       "for SparseML compatibility write `0 - x`"))
-        for sp in notes.comparisons:
+        for sp in notes.comparisons[:1]:
             self.diags.append(warning("RC206", "SparseML refuses comparisons in `eval()`; recipec gives 1 or 0",
                                       sp))
         return value

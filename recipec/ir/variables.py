@@ -67,30 +67,16 @@ def resolve(defs: list[VarDef], env: Env, diags: list[Diagnostic]) -> dict[str, 
         except ExprSyntaxError:
             names = []  # the evaluation below reports the syntax error at its position
         exprs[d.name] = names
+        for n in names:  # referenced, even if the evaluation fails later (cycles)
+            env.uses[n] = env.uses.get(n, 0) + 1
         env.values[d.name] = MISSING
         env.pending.add(d.name)
 
-    state: dict[str, int] = {}
+    state: dict[str, int] = {}  # 1 = on the DFS path, 2 = done
+    failed: set[str] = set()  # members of a reported cycle
     resolver = Resolver(env, diags)
 
-    def visit(name: str, path: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = path[path.index(name):] + [name]
-            d = by_name[name]
-            diags.append(error("RC203", f"variable `{name}` depends on itself: {' -> '.join(cycle)}",
-                               d.node.span, "break the cycle: one of these must be a number"))
-            for n in cycle:
-                state[n] = 2
-            return
-        state[name] = 1
-        for m in exprs.get(name, []):
-            if m in exprs:
-                visit(m, path + [name])
-        if state.get(name) == 2:  # part of a reported cycle
-            return
-        state[name] = 2
+    def evaluate(name: str) -> None:
         d = by_name[name]
         env.pending.discard(name)
         env.values.pop(name, None)
@@ -103,6 +89,39 @@ def resolve(defs: list[VarDef], env: Env, diags: list[Diagnostic]) -> dict[str, 
             env.values[name] = value
         env.deps[name] = tuple(sorted(deps))
 
+    def visit(root: str) -> None:
+        """Depth-first, iteratively (chains of thousands of variables must not recurse)."""
+        if state.get(root):
+            return
+        state[root] = 1
+        path = [root]
+        stack = [(root, iter(exprs.get(root, ())))]
+        while stack:
+            name, deps_iter = stack[-1]
+            for m in deps_iter:
+                if m not in exprs:
+                    continue
+                st = state.get(m)
+                if st == 1:
+                    cycle = path[path.index(m):] + [m]
+                    if m not in failed:
+                        d = by_name[m]
+                        diags.append(error("RC203", f"variable `{m}` depends on itself: {' -> '.join(cycle)}",
+                                           d.node.span, "break the cycle: one of these must be a number"))
+                    failed.update(cycle)
+                    continue
+                if st is None:
+                    state[m] = 1
+                    path.append(m)
+                    stack.append((m, iter(exprs.get(m, ()))))
+                    break
+            else:
+                stack.pop()
+                path.pop()
+                state[name] = 2
+                if name not in failed:
+                    evaluate(name)
+
     for name in exprs:
-        visit(name, [])
+        visit(name)
     return info

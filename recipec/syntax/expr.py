@@ -20,6 +20,7 @@ from recipec.span import Span
 GRAMMAR = Path(__file__).with_name("expr.lark")
 TABLES = Path(__file__).with_name("expr_tables.json")
 MAX_EXPR_CHARS = 1000
+MAX_EXPR_DEPTH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +176,7 @@ def parse(text: str, base: Span, offset: int = 0) -> Expr:
 class _Lower:
     def __init__(self, text: str, base: Span, offset: int):
         self.text, self.base, self.offset = text, base, offset
+        self.depth = 0
 
     def span(self, start: int, end: int) -> Span:
         return self.base.sub(self.offset + start, end - start)
@@ -183,6 +185,16 @@ class _Lower:
         return self.span(tok.start_pos, tok.end_pos)
 
     def node(self, t) -> Expr:
+        self.depth += 1
+        try:
+            if self.depth > MAX_EXPR_DEPTH:
+                pos = t.meta.start_pos if not t.meta.empty else 0
+                raise ExprSyntaxError(f"the expression nests deeper than {MAX_EXPR_DEPTH} levels", pos)
+            return self._node(t)
+        finally:
+            self.depth -= 1
+
+    def _node(self, t) -> Expr:
         from recipec.syntax.lalr import Tok
 
         if isinstance(t, Tok):  # pragma: no cover - the grammar wraps every token

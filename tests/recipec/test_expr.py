@@ -189,3 +189,19 @@ def test_runtime_rejects_what_lark_rejects(text):
     except ParseError:
         ours_ok = False
     assert ours_ok == lark_ok
+
+
+@pytest.mark.parametrize("text", ["-" * 900 + "1", "+".join(["1"] * 400), "2**" * 300 + "2"])
+def test_deep_expressions_are_diagnostics(text):
+    from recipec_testutil import compile_text
+
+    res = compile_text(f"a: eval({text})\n")
+    assert {d.code for d in res.diagnostics} & {"RC201", "RC208"}
+    assert sum(d.code == "RC205" for d in res.diagnostics) <= 1
+
+
+def test_long_variable_chain_never_raises():
+    from recipec_testutil import compile_text
+
+    src = "".join(f"v{i}: eval(v{i + 1} + 1)\n" for i in range(3000)) + "v3000: 1\n"
+    compile_text(src)  # a diagnostic or a value, never an exception
