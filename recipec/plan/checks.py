@@ -99,8 +99,8 @@ def _lr_checks(plan: Plan, items) -> Iterable[Diagnostic]:
         a = start_step(it.start_epoch, S)
         if a >= T:
             continue
-        if it.kind == SET_LR:
-            last_driven = max(last_driven, a)
+        if it.kind == SET_LR:  # a set value is meant to hold: it covers the rest of the run
+            last_driven = T - 1
             continue
         b = end_step(it.start_epoch, it.end_epoch, S)
         last_driven = max(last_driven, T - 1 if b is None else min(b, T - 1))
@@ -151,6 +151,12 @@ def _problems(plan: Plan, items) -> Iterable[Diagnostic]:
                     f"steps per epoch ({why}); the plan leaves it out", it.span)
 
 
+def _final_target(it: PlanItem) -> float | None:
+    from recipec.plan.simulate import scalar_final
+
+    return scalar_final(it.get("final_sparsity"))
+
+
 def _pruning_checks(plan: Plan, items) -> Iterable[Diagnostic]:
     S, T = plan.steps_per_epoch, plan.total_steps
     by_index = {p.index: p for p in plan.pruning}
@@ -164,10 +170,15 @@ def _pruning_checks(plan: Plan, items) -> Iterable[Diagnostic]:
             continue
         if it.start_epoch >= plan.epochs or sched is None or sched.start_step is None:
             continue
+        last = sched.sparsity_at(T - 1)
+        target = _final_target(it)
         if it.end_epoch >= 0 and sched.end_step is None:
+            if last is not None and target is not None and last >= target - 1e-3:
+                continue  # the last regular update already (all but) reached final_sparsity
             yield warning("RC503", f"{it.label}: end_epoch {_fmt(it.end_epoch)} is at or after the "
                           f"end of the run (epoch {plan.epochs}); final_sparsity is never applied "
-                          f"(last target {sched.sparsity_at(T - 1)})", _span(it, "end_epoch"))
+                          f"(last target {last if last is None else round(last, 6)})",
+                          _span(it, "end_epoch"))
             continue
         if (it.get("inter_func", "cubic") == "inverse_cubic" and it.end_epoch >= 0
                 and not is_on_grid(it.end_epoch, S)):

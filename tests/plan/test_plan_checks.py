@@ -58,7 +58,15 @@ def test_rc502_lr_uncovered_tail():
 
 
 def test_rc503_final_sparsity_never_applied():
-    assert ("RC503", 17) in codes(LRF.format(a=0, b=6) + GMP.format(a=1, b=6, f=0.5, func="cubic"))
+    assert ("RC503", 17) in codes(LRF.format(a=0, b=6) + GMP.format(a=1, b=6, f=0.5, func="linear"))
+
+
+def test_rc503_quiet_when_last_update_is_final_already():
+    assert "RC503" not in [c for c, _ in codes(LRF.format(a=0, b=6) + GMP.format(a=1, b=6, f=0.5, func="cubic"))]
+
+
+def test_rc502_not_for_a_constant_set_lr():
+    assert codes("  - !SetLearningRateModifier\n    start_epoch: 0\n    learning_rate: 0.001\n") == []
 
 
 def test_rc504_frequency_too_coarse():
