@@ -63,11 +63,12 @@ def val(
 
     import torch
 
-    from yolo.data import DataError, create_dataloader, load_data_yaml
+    from yolo.data import DataError, create_dataloader, list_images, load_data_yaml
     from yolo.val import OnnxModel, validate
 
     try:
         cfg = load_data_yaml(data)
+        list_images(cfg, split)  # missing data is reported before any model is loaded
     except DataError as e:
         _fail(str(e))
     rect, stride = True, 32
