@@ -85,3 +85,10 @@ def test_no_python_eval_or_exec_in_front_end():
             code = line.split("#")[0]
             code = re.sub(r"(['\"`]).*?\1", "", code)  # strings and docs mention eval(...) as text
             assert not pat.search(code), f"{p}:{i}: {line.strip()}"
+
+
+def test_diagnostics_doc_in_sync():
+    from recipec.diagnostics.docs import render
+
+    doc = SRC.parent / "docs" / "diagnostics.md"
+    assert doc.read_text(encoding="utf-8") == render(), "run: python -m recipec.diagnostics.docs > docs/diagnostics.md"
