@@ -46,8 +46,9 @@ def test_sample_devkit_with_names(external_dir, tmp_path):
     assert (tmp_path / "o/labels/test2007/000001.txt").read_text().startswith("0 ")
 
 
-def _devkit(tmp_path: Path, anns: dict[str, str], sizes: dict[str, tuple[int, int]], sets: dict[str, list[str]]):
-    d = tmp_path / "VOCdevkit" / "VOC2012"
+def _devkit(tmp_path: Path, anns: dict[str, str], sizes: dict[str, tuple[int, int]], sets: dict[str, list[str]],
+            year: str = "2012"):
+    d = tmp_path / "VOCdevkit" / f"VOC{year}"
     for sub in ("Annotations", "JPEGImages", "ImageSets/Main"):
         (d / sub).mkdir(parents=True, exist_ok=True)
     for i, text in anns.items():
@@ -91,3 +92,19 @@ def test_unusable_devkit_is_a_clear_error(tmp_path):
     devkit = _devkit(tmp_path / "x", {}, {}, {"train": ["a"]})
     with pytest.raises(VocError, match="no ImageSets/Main/test.txt"):
         convert_voc(devkit, tmp_path / "out", sets=["test"])
+
+
+def test_bundled_voc_yaml_matches_the_converter_layout(tmp_path, monkeypatch):
+    obj = OBJ.format(n="dog", d=0, b=(2, 2, 20, 20))
+    for year, sets in (("2007", ("train", "val", "test")), ("2012", ("train", "val"))):
+        ids = {s: [f"{year}_{s}"] for s in sets}
+        root = _devkit(tmp_path / "src", {i[0]: XML.format(w=32, h=32, objs=obj) for i in ids.values()},
+                       {i[0]: (32, 32) for i in ids.values()}, ids, year=year)
+    res = convert_voc(root, tmp_path / "datasets" / "VOC")
+    assert sorted(res.splits) == ["test2007", "train2007", "train2012", "val2007", "val2012"]
+    mine = load_data_yaml(res.yaml_path)
+    assert len(list_images(mine, "train")) == 4 and len(list_images(mine, "val")) == 1
+    monkeypatch.chdir(tmp_path)  # the bundled VOC.yaml's `path: datasets/VOC` is read against the cwd
+    cfg = load_data_yaml("VOC.yaml")
+    assert cfg.names == mine.names
+    assert len(list_images(cfg, "train")) == 4 and [p.name for p in list_images(cfg, "val")] == ["2007_test.jpg"]
