@@ -25,6 +25,13 @@ class QuantizationRuntime(ModifierRuntime):
         self.schedule = getattr(ctx.plan, "qat", None)
         if self.schedule is None:
             raise RuntimeError_("the plan has no QAT schedule for the QuantizationModifier")
+        subs = getattr(spec, "submodules", None)
+        if subs:
+            names = {n for n, _ in ctx.model.named_modules()}
+            missing = [m for m in subs if m not in names]
+            if missing:
+                raise RuntimeError_(f"QuantizationModifier.submodules: not in the model: {', '.join(missing[:8])}"
+                                    " (module names look like 'model.0', 'model.23')")
         self.started = False
         self.bn_frozen = False
         self.observers_off = False

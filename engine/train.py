@@ -272,7 +272,12 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
                       save_dir=save_dir, meta=meta, ema=ema, device=device, amp=device.type == "cuda",
                       epochs=plan.epochs, step=step, best_fitness=best, log=say, progress=a.progress, rank=rank,
                       rewrap=rewrap, phase_of=phase_function(recipe, start_pruned=bool(start.get("masks"))))
-    run(session)
+    try:
+        run(session)
+    except RuntimeError_ as e:
+        raise TrainError(str(e)) from None
+    except ck.CheckpointError as e:
+        raise TrainError(f"{e} (training stopped at step {session.step})") from None
     if world > 1:
         _check_masks_agree(ctx, say)
     if rank == 0:

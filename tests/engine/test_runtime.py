@@ -194,3 +194,50 @@ def test_stop_and_resume_reproduces(tmp_path):
     for n, p in full.model.named_parameters():
         assert torch.equal(p == 0, res.model.get_parameter(n) == 0), n
         assert torch.equal(p, res.model.get_parameter(n)), n
+
+
+@dataclass(frozen=True)
+class QSpec:
+    kind: str = "QuantizationModifier"
+    start_epoch: float = 0.5
+    submodules: object = None
+    exclude_module_types: object = None
+    quantize_conv_activations: bool = False
+    freeze_bn_stats_epoch: float = -1
+    disable_quantization_observer_epoch: float = -1
+
+
+@dataclass(frozen=True)
+class QSched:
+    start_step: int
+    freeze_bn_step: int | None
+    disable_observer_step: int | None
+
+
+def test_qat_on_plan_steps_turns_off_ema_and_keeps_masks(tmp_path):
+    from engine.quant import is_qat
+
+    plan = FakePlan(4, 2, pruning=[Sched(0, {0: 0.5}, 0, 0)], qat=QSched(2, 3, 5))
+    logs = []
+    s = session(tmp_path, Recipe((Spec("GMPruningModifier"), QSpec())), plan, logs=logs)
+    updates = []
+    orig = s.ema.update
+    s.ema.update = lambda m: (updates.append(s.step), orig(m))
+    loop.run(s)
+    assert is_qat(s.model)
+    assert updates == [0, 1]  # EMA stops when QAT starts at step 2
+    assert any("EMA and AMP disabled" in m for m in logs)
+    assert any("frozen at step 3" in m for m in logs) and any("observers disabled at step 5" in m for m in logs)
+    w = s.model.get_parameter("c1.weight")
+    assert abs(float((w == 0).float().mean()) - 0.5) < 0.02
+    ck = torch.load(tmp_path / "weights" / "last.pt", weights_only=True)
+    assert ck["qat"]["started"] and ck["ema"] is None
+    assert torch.equal(ck["model"]["c1.weight"] == 0, ck["masks"]["c1.weight"] == 0)
+
+
+def test_qat_submodules_checked_up_front():
+    model = Toy()
+    ctx = Context(model, optim.build_optimizer(model, optim.load_hyp(None)), FakePlan(4, 1, qat=QSched(0, None, None)),
+                  MaskRegistry())
+    with pytest.raises(RuntimeError_, match="not in the model: model.99"):
+        build_runtimes(Recipe((QSpec(submodules=["model.99"]),)), ctx)

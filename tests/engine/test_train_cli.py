@@ -80,3 +80,27 @@ def test_increment_dir(tmp_path):
     (tmp_path / "exp").mkdir()
     (tmp_path / "exp2").mkdir()
     assert T.increment_dir(tmp_path, "exp") == tmp_path / "exp3"
+
+
+def test_find_resume_latest_and_folder(tmp_path):
+    import os
+
+    for name, t in (("exp", 100), ("exp2", 200)):
+        p = tmp_path / name / "weights" / "last.pt"
+        p.parent.mkdir(parents=True)
+        p.write_bytes(b"x")
+        os.utime(p, (t, t))
+    assert T.find_resume("", str(tmp_path)) == tmp_path / "exp2" / "weights" / "last.pt"
+    assert T.find_resume(str(tmp_path / "exp"), str(tmp_path)) == tmp_path / "exp" / "weights" / "last.pt"
+    with pytest.raises(T.TrainError, match="no last.pt"):
+        T.find_resume("", str(tmp_path / "empty"))
+
+
+def test_recipe_change_allowed_prints_what_moved():
+    logs: list[str] = []
+    old = "a: 1\nb: 2\n"
+    assert T._check_recipe_change({"recipe": old}, old, False, logs.append) == old
+    with pytest.raises(T.TrainError, match="allow-recipe-change"):
+        T._check_recipe_change({"recipe": old}, "a: 1\nb: 3\n", False, logs.append)
+    assert T._check_recipe_change({"recipe": old}, "a: 1\nb: 3\n", True, logs.append) == "a: 1\nb: 3\n"
+    assert "-b: 2" in logs[-1] and "+b: 3" in logs[-1]
