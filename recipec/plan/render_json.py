@@ -40,13 +40,22 @@ def iter_json(plan: Plan) -> Iterator[str]:
                 col[s:nxt] = [txt] * (min(nxt, T) - s)
         sp_cols.append(col)
     q = plan.qat
+    states = ["off"] * T
+    if q is not None:
+        marks = sorted({q.start_step, *(x for x in (q.freeze_bn_step, q.disable_observer_step)
+                                        if x is not None)})
+        for a, b in zip(marks, marks[1:] + [T]):
+            if a < T:
+                states[a:b] = [q.state_at(a)] * (min(b, T) - a)
     for i in range(T):
-        lr = ", ".join(repr(float(v)) for v in lr_rows[i])
+        row = lr_rows[i]
+        v0 = row[0]
+        r0 = repr(v0)
+        lr = ", ".join(r0 if v == v0 else repr(v) for v in row)
         sp = ", ".join(c[i] for c in sp_cols)
-        state = "off" if q is None else q.state_at(i)
         sep = "," if i < T - 1 else ""
-        yield (f'\n{{"step": {i}, "epoch": {json.dumps(i / S)}, "lr": [{lr}], '
-               f'"sparsity": [{sp}], "qat": "{state}"}}{sep}')
+        yield (f'\n{{"step": {i}, "epoch": {i / S!r}, "lr": [{lr}], '
+               f'"sparsity": [{sp}], "qat": "{states[i]}"}}{sep}')
     yield "\n]}\n"
 
 
