@@ -91,3 +91,26 @@ def test_bomb_is_fast(tmp_path):
     res = compile_recipe("bomb.yaml", text=text)
     assert time.perf_counter() - t < 2.0
     assert any(d.code == "RC012" for d in res.diagnostics)
+
+
+FRAGMENTS = ["m_modifiers:\n", "  - !GMPruningModifier\n", "  - !EpochRangeModifier\n", "    start_epoch: ",
+             "    end_epoch: ", "eval(", ")", "a", "1", "0.5", "-1", "1e-5", "&x ", "*x", "[", "]", "{", "}", ",", ":",
+             "\n", " ", "params: ", "__ALL_PRUNABLE__", "a: ", "s_stage:\n", "  q_modifiers:\n", "!!python/object ",
+             "---\n", "#", "final_sparsity: ", "param_groups: [0, 9]\n", "\t", "'", '"', "?", "|", "QuantizationModifier:\n",
+             "- ", "null", "yes", "<<: *x\n"]
+
+
+def test_front_end_never_raises_on_fragments():
+    """Random recipe-shaped text: always diagnostics, never an exception."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from recipec.frontend import compile_recipe
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.sampled_from(FRAGMENTS), max_size=30), st.sampled_from(["x.yaml", "x.md"]))
+    def run(parts, name):
+        res = compile_recipe(name, text="".join(parts))
+        assert all(d.span is not None for d in res.diagnostics)
+
+    run()
