@@ -7,8 +7,9 @@ breaks remaining ties by **file order** (deterministic, and what a reader expect
 modifiers write the same param group on the same step, the later one in this order wins.
 
 Staged recipes: modifiers are sorted within each stage, and the stages run one after another in
-SparseML's `comparator_lists` order (by their max end with -1 last, then their min start; ties
-by file order here too).
+SparseML's `comparator_lists` order: by the numerically largest `end_epoch` of the stage (a -1
+counts only when every modifier of the stage never ends, then it sorts last), then by the
+smallest `start_epoch`; ties by file order here too.
 
 `PlanItem` is the primitive, IR-free view of one modifier that the planner works on.
 """
@@ -60,10 +61,11 @@ def manager_order(items: Sequence[PlanItem]) -> list[PlanItem]:
         return sorted(items, key=modifier_sort_key)
 
     def stage_key(name):
+        # SparseML's comparator_lists: the numerically largest end (so -1 only when every
+        # modifier of the stage never ends), compared with -1 last; then the smallest start.
         mods = stages[name]
-        ends = [m.end_epoch for m in mods]
-        max_end = (1, 0.0) if any(e == -1 for e in ends) else (0, max(ends))
-        return (max_end, min(m.start_epoch for m in mods), min(m.index for m in mods))
+        return (_end_key(max(m.end_epoch for m in mods)), min(m.start_epoch for m in mods),
+                min(m.index for m in mods))
 
     out: list[PlanItem] = []
     for name in sorted(stages, key=stage_key):

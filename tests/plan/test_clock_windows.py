@@ -81,7 +81,7 @@ def test_manager_order_stages_run_in_stage_order():
         PlanItem("A", 0, 5, 1, stage="early"),
         PlanItem("C", 0, -1, 2, stage="early"),
     ]
-    # the "early" stage never ends (-1), so it sorts after "late" (comparator_lists: max end)
-    assert [i.kind for i in manager_order(items)] == ["B", "A", "C"]
-    items[2] = PlanItem("C", 0, 6, 2, stage="early")
+    # comparator_lists takes the numeric max end (5 for "early": -1 is smaller), so "early" first
     assert [i.kind for i in manager_order(items)] == ["A", "C", "B"]
+    items[1] = PlanItem("A", 0, -1, 1, stage="early")  # every modifier of "early" never ends
+    assert [i.kind for i in manager_order(items)] == ["B", "A", "C"]
