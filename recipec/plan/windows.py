@@ -51,9 +51,3 @@ def max_epochs(windows: Iterable[tuple[float, float]]) -> int:
         if end > -1:
             best = max(best, math.ceil(end))
     return best
-
-
-def min_epochs(starts: Iterable[float]) -> int:
-    """SparseML's manager `min_epochs`: min of `floor(start)` over starts > -1; -1 when none."""
-    vals = [math.floor(s) for s in starts if s > -1]
-    return min(vals) if vals else -1

@@ -4,7 +4,7 @@ from hypothesis import given, strategies as st
 
 from recipec.plan.clock import epoch_array, epoch_at, first_step_at_or_after, is_on_grid
 from recipec.plan.manager import PlanItem, manager_order
-from recipec.plan.windows import end_step, max_epochs, min_epochs, start_step
+from recipec.plan.windows import end_step, max_epochs, start_step
 
 
 def test_epoch_clock_float_expression():
@@ -49,11 +49,10 @@ def test_windows():
     assert start_step(0.1, 7) == end_step(0.1, 0.12, 7) == 1
 
 
-def test_max_min_epochs():
+def test_max_epochs():
     assert max_epochs([(0, 122), (3, 122), (120, -1)]) == 122
     assert max_epochs([(0.5, 10.2)]) == 11
     assert max_epochs([(-1, -1)]) == -1
-    assert min_epochs([-1, 3.7, 4]) == 3
 
 
 def _it(kind, start, end, index):
