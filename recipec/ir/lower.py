@@ -315,10 +315,10 @@ class Lowerer:
                 ok = False
                 continue
             given.add(fname)
-            if _placeholder(v):
-                self.diags.append(error("RC217", f"`{fname}` holds the template placeholder "
-                                        f"`{{{v.items[0][0].value}}}`, not a value", v.span,
-                                        "fill in the template before using the recipe"))
+            if meta[fname]["kind"] not in ("dict", "any") and _placeholder(v):
+                shown = "{" + (str(v.items[0][0].value) if v.items else "") + "}"
+                self.diags.append(error("RC217", f"`{fname}` holds the template placeholder `{shown}`, not a value",
+                                        v.span, "fill in the template before using the recipe"))
                 ok = False
                 continue
             deps: set[str] = set()
@@ -359,9 +359,12 @@ class Lowerer:
 
 
 def _placeholder(node: YNode) -> bool:
-    """`{name}` written as a value: YAML reads a flow mapping {name: null} (an unfilled template)."""
-    return (isinstance(node, YMap) and node.flow and len(node.items) == 1
-            and isinstance(node.items[0][1], YScalar) and node.items[0][1].value is None
+    """`{name}` or `{}` written as a value: YAML reads a flow mapping (an unfilled str.format template)."""
+    if not (isinstance(node, YMap) and node.flow):
+        return False
+    if not node.items:
+        return True
+    return (len(node.items) == 1 and isinstance(node.items[0][1], YScalar) and node.items[0][1].value is None
             and node.items[0][1].raw == "")
 
 
