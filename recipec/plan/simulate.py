@@ -19,8 +19,8 @@ from recipec.plan.manager import PlanItem, manager_order
 from recipec.plan.model import ModifierSpan, Plan, PruningSchedule, WeightDecayWrite
 from recipec.plan.pruning import EPS, interpolate_sparsity, update_steps
 from recipec.plan.qat import qat_schedule
-from recipec.plan.windows import end_step, max_epochs, start_step
 from recipec.plan.clock import epoch_at
+from recipec.plan.windows import end_step, max_epochs, start_step
 
 LR_FUNCTION = "LearningRateFunctionModifier"
 SET_LR = "SetLearningRateModifier"
@@ -38,8 +38,9 @@ def is_pruning(kind: str) -> bool:
 
 def is_stepwise_pruning(item: PlanItem) -> bool:
     """GMP-style modifiers: a scalar-able target interpolated on an update clock."""
-    return (is_pruning(item.kind) and item.get("final_sparsity") is not None
-            and item.get("update_frequency") is not None and item.kind != "ConstantPruningModifier")
+    return (is_pruning(item.kind) and item.kind != "ConstantPruningModifier"
+            and all(item.get(f) is not None
+                    for f in ("init_sparsity", "final_sparsity", "update_frequency")))
 
 
 def _num(v, default=None):
