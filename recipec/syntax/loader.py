@@ -21,7 +21,7 @@ from recipec.syntax.tree import MAP, SEQ, STR, LoadedDocument, YMap, YNode, YSca
 
 MAX_BYTES = 1 << 20  # 1 MiB: real recipes are a few KiB
 MAX_DEPTH = 64
-MAX_NODES = 20_000
+MAX_NODES = 100_000
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -155,7 +155,7 @@ class _Builder:
             if not self.exhausted:
                 self.exhausted = True
                 self.diags.append(error(
-                    "RC012", f"the YAML expands to more than {MAX_NODES} nodes (an alias bomb?)",
+                    "RC012", f"the YAML expands to more than {MAX_NODES} values (nested aliases multiply: an alias bomb?)",
                     site_span or _span(self.path, node),
                     "recipes are small; aliases that nest aliases multiply"))
             return None
