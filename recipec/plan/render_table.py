@@ -28,7 +28,7 @@ def short_label(kind: str, index: int) -> str:
 
 
 def _g(v) -> str:
-    return "-" if v is None else f"{v:.6g}"
+    return "-" if v is None else f"{v:.4g}"
 
 
 def epoch_rows(plan: Plan) -> list[list[str]]:
@@ -59,7 +59,7 @@ def timeline_bars(plan: Plan, width: int = 60) -> list[tuple[str, str]]:
                 cells[min(a, width - 1)] = "│"
             else:
                 last = T - 1 if m.last_step is None else m.last_step
-                b = last * width // T
+                b = ((last + 1) * width - 1) // T
                 for k in range(a, min(b, width - 1) + 1):
                     cells[k] = "█"
         out.append((short_label(m.kind, m.index), "".join(cells)))
