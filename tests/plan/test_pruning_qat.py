@@ -56,6 +56,11 @@ def test_off_grid_start_first_value_is_interpolated():
     assert ups[4] == (1 - (1 - x) ** (1 / 3)) * 0.9 and ups[4] > 0.0
 
 
+def test_appendix_inverse_cubic_first_value():
+    ups = gmp_updates(0.0, 0.6, 0.5, 4.5, 0.5, "inverse_cubic", 7, 70)
+    assert ups[4] == pytest.approx(0.0035929, abs=5e-8)
+
+
 def test_final_at_first_step_past_off_grid_end_inverse_cubic_clamped():
     ups = gmp_updates(0.0, 0.9, 0.5, 4.5, 0.5, "inverse_cubic", 7, 70)
     assert max(ups) == 32 and ups[32] == 0.9  # SparseML crashes here; recipec applies final
