@@ -138,7 +138,9 @@ def plan(
 
         try:
             plot_plan(p, plot, title=f"{recipe.name} ({steps_per_epoch} steps/epoch)")
-        except OSError as exc:
-            _usage(f"cannot write {plot}: {exc.strerror or exc}")
+        except ImportError:
+            _usage("--plot needs matplotlib (pip install matplotlib)")
+        except (OSError, ValueError) as exc:
+            _usage(f"cannot write {plot}: {getattr(exc, 'strerror', None) or exc}")
     if any(d.severity == "error" for d in p.diagnostics):
         raise typer.Exit(1)

@@ -58,7 +58,10 @@ def count_train_images(data_yaml: str | Path) -> int:
     total = 0
     for e in entries:
         ep = Path(str(e))
-        total += _count_entry(ep if ep.is_absolute() else root / ep)
+        try:
+            total += _count_entry(ep if ep.is_absolute() else root / ep)
+        except OSError as exc:
+            raise DatasetError(f"cannot read train entry {e}: {exc.strerror or exc}") from None
     if total == 0:
         raise DatasetError(f"the train split of {p} has no images")
     return total

@@ -33,7 +33,8 @@ def plot_plan(plan: Plan, path: str | Path, *, title: str = "") -> Path:
 
     S, T = plan.steps_per_epoch, plan.total_steps
     x = np.arange(T) / S
-    n_ax = 2 if plan.pruning else 1
+    stepwise = [p for p in plan.pruning if p.stepwise]
+    n_ax = 2 if stepwise else 1
     fig, axes = plt.subplots(n_ax, 1, figsize=(10, 3.2 * n_ax), sharex=True, squeeze=False)
     ax = axes[0][0]
     for g in range(plan.num_groups):
@@ -41,11 +42,10 @@ def plot_plan(plan: Plan, path: str | Path, *, title: str = "") -> Path:
         ax.plot(x, plan.lr[:, g], label=f"lr[{g}] {name}", lw=1.2)
     ax.set_ylabel("learning rate")
     ax.legend(loc="upper right", fontsize=8)
-    if plan.pruning:
+    if stepwise:
         ax2 = axes[1][0]
-        for p in plan.pruning:
-            if p.stepwise:
-                ax2.step(x, np.nan_to_num(_sparsity(p, T), nan=np.nan), where="post", label=p.label)
+        for p in stepwise:
+            ax2.step(x, _sparsity(p, T), where="post", label=p.label)
         ax2.set_ylabel("target sparsity")
         ax2.set_ylim(0, 1)
         ax2.legend(loc="lower right", fontsize=8)
