@@ -117,9 +117,12 @@ def val(
         data_log.disabled = False
     if ds.scan.issues:
         print(ds.scan.summary(), file=sys.stderr)
+    def progress(i: int, n: int) -> None:  # only on a terminal: logs and pipes stay clean
+        print(f"\rvalidating: batch {i + 1}/{n}", end="" if i + 1 < n else "\n", file=sys.stderr, flush=True)
+
     try:
         report = validate(model, loader, conf=conf, iou=iou, device=torch.device(device), half=half,
-                          names=list(cfg.names))
+                          names=list(cfg.names), progress=progress if sys.stderr.isatty() else None)
     except RuntimeError as e:  # e.g. an ONNX model whose shapes do not fit
         _fail(f"validation failed: {e}")
     if fmt == "json":

@@ -8,6 +8,17 @@ from yolo.data import YoloDataset, create_dataloader
 from yolo.data.synthetic import make_synthetic
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Small models on shared CPUs: one intra-op thread avoids spin-wait oversubscription (10x+ faster)."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="module")
 def syn(tmp_path_factory):
     return make_synthetic(tmp_path_factory.mktemp("syn"), n_train=12, n_val=6, seed=0)
