@@ -94,6 +94,9 @@ def test_undecodable_image_after_scan_is_blank_not_a_crash(syn, tmp_path):
     ds.files[0] = str(bad)
     img, lab, _, _ = ds[0]
     assert (img == 114).all() and len(lab) == 0
+    ds._ram = [None] * len(ds)
+    ds._ram = [ds._try_decode(i) for i in range(len(ds))]  # what cache_images=True does
+    assert ds._ram[0] is None and ds._ram[1] is not None
 
 
 def test_importing_yolo_data_does_not_import_torch():

@@ -75,7 +75,7 @@ class YoloDataset:
         self._ram: list[np.ndarray | None] = [None] * len(self.files)
         if cache_images:
             with ThreadPoolExecutor(max(1, workers)) as ex:
-                self._ram = list(ex.map(self._decode, range(len(self.files))))
+                self._ram = list(ex.map(self._try_decode, range(len(self.files))))
         self._warned: set[str] = set()
 
     @classmethod
@@ -114,6 +114,12 @@ class YoloDataset:
 
     def _decode(self, i: int) -> np.ndarray:
         return load_rgb(self.files[i], self.imgsz, fast_downscale=self.augment)
+
+    def _try_decode(self, i: int) -> np.ndarray | None:
+        try:
+            return self._decode(i)
+        except Exception:  # noqa: BLE001 - left uncached; load_image reports it on first use
+            return None
 
     def load_image(self, i: int) -> tuple[np.ndarray, tuple[int, int]]:
         """Image i resized so its long side is imgsz: (RGB uint8 (h, w, 3), (h0, w0) original)."""
