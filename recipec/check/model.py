@@ -1,5 +1,8 @@
 """Which YOLOv5 the model-aware rules check against, and its names (from `yolo.names`, no torch).
 
+The names come from `yolo_names.json`, a snapshot of `yolo.names` for every candidate below
+(regenerate with `python -m recipec.check.write_names`; a test holds it equal to `yolo.names`).
+
 `--model yolov5n|s|m|l|x` (optionally `-v5` for the 2021 v5.0 layout) picks one; `none` skips
 the model checks; `auto` (the default) checks against yolov5s, or against the bundled variant
 whose names fit the recipe best (2021 recipes name v5.0-layout or yolov5l parameters), and skips
@@ -8,35 +11,80 @@ with one note when the recipe names parameters of which none could be YOLOv5's (
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from recipec.diagnostics import Diagnostic, note
 
 SCALES = ("s", "n", "m", "l", "x")
-CANDIDATES = tuple(f"yolov5{s}" for s in SCALES) + tuple(f"yolov5{s}-v5" for s in SCALES)
+# `auto` tries these in order and stops at the first that every name fits (s first, then s-v5, the
+# layout of the 2021 recipes, then the other scales).
+CANDIDATES = tuple(f"yolov5{s}{v}" for s in SCALES for v in ("", "-v5"))
 NAME_FIELDS = ("params", "layers", "submodules", "student_layer_names", "teacher_layer_names")
 AUTO_MIN_FIT = 0.8  # `auto`: the share of names a YOLOv5 must match for the recipe to count as one's
 AUTO_SMALL = 4  # ... except for a few `model.*` names, where a miss is more likely a typo
 MODULE_FIELDS = ("layers", "submodules", "student_layer_names", "teacher_layer_names")
 
 
+class Names(tuple):
+    """A tuple of names with O(1) membership (exact names are looked up, `re:` patterns scanned)."""
+
+    def __new__(cls, items):
+        self = super().__new__(cls, items)
+        self._set = frozenset(self)
+        return self
+
+    def __contains__(self, name) -> bool:
+        return name in self._set
+
+
 @dataclass(frozen=True)
 class ModelNames:
     cfg: str
-    params: tuple[str, ...]
-    modules: tuple[str, ...]
-    prunable: tuple[str, ...]
+    params: Names
+    modules: Names
+    prunable: Names
     num_groups: int = 3
+
+
+TABLE = Path(__file__).with_name("yolo_names.json")
+
+
+def build_table() -> dict:
+    """Names of every candidate model from `yolo.names` (the source of truth), as plain data."""
+    import yolo.names as yn
+
+    return {c: {"params": yn.param_names(c), "modules": yn.module_names(c),
+                "prunable": yn.prunable_param_names(c)} for c in CANDIDATES}
+
+
+def write_table() -> None:
+    TABLE.write_text(json.dumps(build_table(), separators=(",", ":")) + "\n", encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict:
+    """`yolo_names.json`: a snapshot of `yolo.names` (a test keeps it equal), read in well under a
+    millisecond where importing and running `yolo.names` costs ~20 ms of every lint."""
+    try:
+        return json.loads(TABLE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 @lru_cache(maxsize=None)
 def names_for(cfg: str) -> ModelNames:
-    import yolo.names as yn
+    row = _table().get(cfg)
+    if row is None:
+        import yolo.names as yn
 
-    return ModelNames(cfg, tuple(yn.param_names(cfg)), tuple(yn.module_names(cfg)),
-                      tuple(yn.prunable_param_names(cfg)))
+        row = {"params": yn.param_names(cfg), "modules": yn.module_names(cfg),
+               "prunable": yn.prunable_param_names(cfg)}
+    return ModelNames(cfg, Names(row["params"]), Names(row["modules"]), Names(row["prunable"]))
+
 
 
 def strip_wrapper(name: str) -> str:
@@ -110,8 +158,13 @@ def select(recipe, model: str | None) -> tuple[ModelNames | None, list[Diagnosti
     small = n <= AUTO_SMALL and plausible == n  # a short YOLOv5-looking list: a miss is a typo
     if hits < AUTO_MIN_FIT / 2 * n and not small:
         return None, [skip]
-    scored = [(hits, 0, CANDIDATES[0])] + [(_hits(c, entries), i, c) for i, c in enumerate(CANDIDATES) if i]
-    best_hits, _, best = max(scored, key=lambda t: (t[0], -t[1]))
+    best_hits, best = hits, CANDIDATES[0]
+    for c in CANDIDATES[1:]:
+        h = _hits(c, entries)
+        if h > best_hits:
+            best_hits, best = h, c
+        if h == n:
+            break
     if best_hits < AUTO_MIN_FIT * n and not small:
         return None, [skip]
     return names_for(best), []

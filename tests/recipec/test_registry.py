@@ -92,3 +92,12 @@ def test_diagnostics_doc_in_sync():
 
     doc = SRC.parent / "docs" / "diagnostics.md"
     assert doc.read_text(encoding="utf-8") == render(), "run: python -m recipec.diagnostics.docs > docs/diagnostics.md"
+
+
+def test_yolo_names_snapshot_matches_yolo_names():
+    """recipec/check/yolo_names.json equals what yolo.names computes (regenerate: python -m recipec.check.write_names)."""
+    import json
+
+    from recipec.check import model
+
+    assert json.loads(model.TABLE.read_text(encoding="utf-8")) == model.build_table()
