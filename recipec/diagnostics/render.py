@@ -92,6 +92,14 @@ def render_github(diags: Iterable[Diagnostic]) -> list[str]:
     return out
 
 
+def _uri(path: str) -> str:
+    """A SARIF artifact URI: relative paths stay relative, absolute ones become file:// URIs."""
+    from pathlib import Path
+
+    p = Path(path)
+    return p.as_uri() if p.is_absolute() else path.replace("\\", "/")
+
+
 def render_sarif(diags: list[Diagnostic], *, version: str = "0.1.0") -> str:
     """A SARIF 2.1.0 log with one run; rules come from the code catalog."""
     import json
@@ -106,7 +114,7 @@ def render_sarif(diags: list[Diagnostic], *, version: str = "0.1.0") -> str:
         rules.append({"id": c, "name": info.title if info else c,
                       "shortDescription": {"text": info.title if info else c},
                       "fullDescription": {"text": info.explanation if info else c},
-                      "helpUri": f"https://example.invalid/recipec/diagnostics#{c.lower()}"})
+                      "help": {"text": f"recipec explain {c}"}})
     level = {"error": "error", "warning": "warning", "note": "note"}
     results = []
     for d in diags:
@@ -116,7 +124,7 @@ def render_sarif(diags: list[Diagnostic], *, version: str = "0.1.0") -> str:
             "ruleId": d.code, "ruleIndex": index[d.code], "level": level[d.severity],
             "message": {"text": text},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": path.replace("\\", "/")},
+                "artifactLocation": {"uri": _uri(path)},
                 "region": {"startLine": line, "startColumn": col, "endLine": end_line, "endColumn": end_col}}}],
         })
     log = {
