@@ -63,6 +63,9 @@ def _trap_number(v: Any, ctx: FieldContext):
         if isinstance(node, YScalar) and node.trap == "bool-word":
             ctx.warn("RC214", f"`{node.raw}` is a boolean in YAML 1.1, used here as the number {int(v)}")
         return int(v)
+    if isinstance(node, YScalar) and node.trap == "int-base" and v == node.value:
+        ctx.warn("RC214", f"`{node.raw}` is read as {v} in YAML 1.1 (octal or base 60)",
+                 "drop the leading zero / the colons if a decimal number is meant")
     return v
 
 

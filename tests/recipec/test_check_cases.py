@@ -50,6 +50,7 @@ CASES = [
     ("lr: 1e-5\n", ("RC213", 1, 5)),
     (mod("  - !SetLearningRateModifier\n    learning_rate: 1e-3\n"), ("RC213", 3, 20)),
     (mod("  - !EpochRangeModifier\n    start_epoch: off\n    end_epoch: 2\n"), ("RC214", 3, 18)),
+    (mod("  - !EpochRangeModifier\n    start_epoch: 0\n    end_epoch: 010\n"), ("RC214", 4, 16)),
     (mod("  - !EpochRangeModifier\n    start_epoch: {start}\n    end_epoch: 2\n"), ("RC217", 3, 18)),
     # -- field values -------------------------------------------------------------------------------
     (mod("  - !EpochRangeModifier\n    start_epoch: zero\n    end_epoch: 2\n"), ("RC301", 3, 18)),
