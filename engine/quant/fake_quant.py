@@ -1,4 +1,4 @@
-"""Fake-quantization modules (straight-through estimator), built on torch's `fake_quantize_*` primitives.
+"""Fake-quantization modules (straight-through estimator).
 
 - `ActFakeQuant`: per-tensor asymmetric (uint8) activation fake-quant with an EMA min/max observer.
 - `WeightFakeQuant`: per-output-channel symmetric (int8 [-127, 127]) weight fake-quant; the scale is the
@@ -7,14 +7,79 @@
 State (scale, zero point, min/max) lives in **non-persistent** buffers so `model.state_dict()` keeps
 only the float weights under ultralytics names; `engine.quant.qat.qat_state_dict` collects these.
 Observers update only in `train()` mode (validation never moves the ranges).
+
+Speed (QAT step goal <= 1.30x dense on CPU): torch's CPU `fake_quantize_*` kernels run ~30x slower
+than an elementwise op, so `fake_quant` is clamp + a rounding STE (bit-identical forward, tested); on
+CPU the observer's qparams are computed on Python floats (one `aminmax`, no chain of tiny tensor ops);
+on other devices everything stays in tensor ops (no host sync).
 """
 
 from __future__ import annotations
 
+import math
+import struct
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from engine.quant.observers import affine_qparams, ema_minmax_, symmetric_qparams
+from engine.quant.observers import EPS, affine_qparams, ema_minmax_, symmetric_qparams
+
+
+def f32(v: float) -> float:
+    """Round a Python float to the nearest float32 (scales are float32 in torch and in ONNX)."""
+    return struct.unpack("f", struct.pack("f", v))[0]
+
+
+# Adding then subtracting 1.5 * 2**23 rounds a float32 of magnitude < 2**22 to the nearest integer, ties to
+# even (IEEE addition does the rounding). torch.round on CPU is ~25x slower than an add, and the rounded
+# values here are clamped codes (|t| <= 255), so the trick is exact.
+_MAGIC = 12582912.0
+
+
+class _RoundSTE(torch.autograd.Function):
+    """round(x / s) * s forward (ties to even), identity backward (the straight-through estimator)."""
+
+    @staticmethod
+    def forward(ctx, x, scale, inv_scale):
+        if x.dtype == torch.float32:
+            if not isinstance(inv_scale, torch.Tensor):  # x * inv + M in one pass
+                return torch.add(x.new_full((), _MAGIC), x, alpha=inv_scale).sub_(_MAGIC).mul_(scale)
+            return (x * inv_scale).add_(_MAGIC).sub_(_MAGIC).mul_(scale)
+        return (x * inv_scale).round_().mul_(scale)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None, None
+
+
+def fake_quant(x: torch.Tensor, scale, zero_point, qmin: int, qmax: int) -> torch.Tensor:
+    """Affine fake quantization with straight-through gradients (zero outside the range).
+
+    Numerically `(clamp(round(x / s) + z, qmin, qmax) - z) * s` (torch's `fake_quantize_*` forward,
+    round half to even, x * (1/s) like torch's kernel; the CPU path may fuse x * (1/s) + M in one FMA,
+    which can differ only when x / s lies within float rounding of a .5 tie): since z is an integer, clamping x to
+    [(qmin - z) s, (qmax - z) s] first is the same thing. The gradient is 1 inside that interval, 0
+    outside (torch's mask differs only within half a step beyond the range). `scale`/`zero_point`: Python
+    numbers, or tensors broadcasting against `x` (per tensor: 0-dim; per channel: shaped (C, 1, 1, 1)).
+    """
+    if isinstance(scale, torch.Tensor):
+        zf = zero_point.to(scale.dtype)
+        lo, hi, inv = (qmin - zf) * scale, (qmax - zf) * scale, 1.0 / scale
+        return _RoundSTE.apply(torch.clamp(x, lo, hi), scale, inv)
+    # Python qparams: hardtanh == clamp forward, and its backward is one fused pass (clamp's is three).
+    lo, hi = (qmin - zero_point) * scale, (qmax - zero_point) * scale
+    return _RoundSTE.apply(F.hardtanh(x, lo, hi), scale, 1.0 / scale)
+
+
+def affine_qparams_py(mn: float, mx: float, qmin: int, qmax: int) -> tuple[float, int]:
+    """Python-float twin of `observers.affine_qparams` (same rules: 0 in range, float32 scale)."""
+    lo, hi = min(mn, 0.0), max(mx, 0.0)
+    if math.isinf(lo) or math.isinf(hi):
+        lo, hi = 0.0, 1.0
+    scale = f32(max((hi - lo) / float(qmax - qmin), EPS))
+    zp = int(min(max(qmin - round(lo / scale), qmin), qmax))
+    return scale, zp
 
 
 class ActFakeQuant(nn.Module):
@@ -27,16 +92,47 @@ class ActFakeQuant(nn.Module):
         self.register_buffer("max_val", torch.tensor(float("-inf")), persistent=False)
         self.register_buffer("scale", torch.tensor(1.0), persistent=False)
         self.register_buffer("zero_point", torch.tensor(0, dtype=torch.int32), persistent=False)
+        self._py: tuple[float, float, float, int] | None = None  # (min, max, scale, zp) mirror of the buffers
+
+    def refresh(self) -> None:
+        """Re-read the Python mirror from the buffers (after loading state)."""
+        self._py = (float(self.min_val), float(self.max_val), float(self.scale), int(self.zero_point))
+
+    def _observe_cpu(self, x: torch.Tensor) -> None:
+        bmn, bmx = torch.aminmax(x.detach())
+        bmn, bmx = float(bmn), float(bmx)
+        if self._py is None:
+            self.refresh()
+        mn, mx = self._py[0], self._py[1]
+        if math.isinf(mn):
+            mn, mx = bmn, bmx
+        else:
+            mn, mx = f32(mn + self.c * (bmn - mn)), f32(mx + self.c * (bmx - mx))
+        s, z = affine_qparams_py(mn, mx, self.qmin, self.qmax)
+        self._py = (mn, mx, s, z)
+        self.min_val.fill_(mn)
+        self.max_val.fill_(mx)
+        self.scale.fill_(s)
+        self.zero_point.fill_(z)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        cpu = x.device.type == "cpu"
         if self.observer_enabled and self.training:
-            ema_minmax_(self.min_val, self.max_val, x, self.c)
-            s, z = affine_qparams(self.min_val, self.max_val, self.qmin, self.qmax)
-            self.scale.copy_(s)
-            self.zero_point.copy_(z)
+            if cpu:
+                self._observe_cpu(x)
+            else:
+                ema_minmax_(self.min_val, self.max_val, x, self.c)
+                s, z = affine_qparams(self.min_val, self.max_val, self.qmin, self.qmax)
+                self.scale.copy_(s)
+                self.zero_point.copy_(z)
+                self._py = None
         if not self.fake_quant_enabled:
             return x
-        return torch.fake_quantize_per_tensor_affine(x, self.scale, self.zero_point, self.qmin, self.qmax)
+        if cpu:
+            if self._py is None:
+                self.refresh()
+            return fake_quant(x, self._py[2], self._py[3], self.qmin, self.qmax)
+        return fake_quant(x, self.scale, self.zero_point, self.qmin, self.qmax)
 
     def qparams(self) -> tuple[float, int]:
         """(scale, zero point) as Python numbers, for export."""
@@ -55,14 +151,21 @@ class WeightFakeQuant(nn.Module):
         self.register_buffer("scale", torch.ones(channels), persistent=False)
         self.register_buffer("zero_point", torch.zeros(channels, dtype=torch.int32), persistent=False)
 
+    def refresh(self) -> None:  # symmetry with ActFakeQuant (no Python mirror needed)
+        pass
+
     def forward(self, w: torch.Tensor) -> torch.Tensor:
+        shape = (-1,) + (1,) * (w.dim() - 1)
         if self.observer_enabled:
             with torch.no_grad():
-                amax = w.detach().abs().reshape(w.shape[0], -1).amax(1)
-                self.scale.copy_(symmetric_qparams(amax, self.qmax))
+                s = symmetric_qparams(w.detach().abs().reshape(w.shape[0], -1).amax(1), self.qmax)
+                self.scale.copy_(s)
+        else:
+            s = self.scale
         if not self.fake_quant_enabled:
             return w
-        return torch.fake_quantize_per_channel_affine(w, self.scale, self.zero_point, 0, self.qmin, self.qmax)
+        s = s.reshape(shape)  # symmetric: zero point 0, range [qmin s, qmax s]
+        return _RoundSTE.apply(torch.clamp(w, self.qmin * s, self.qmax * s), s, 1.0 / s)
 
     def extra_repr(self) -> str:
         return f"range=[{self.qmin}, {self.qmax}], per_channel(axis=0), symmetric"

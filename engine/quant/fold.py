@@ -6,9 +6,10 @@
 `QATConvBn` replaces a conv block `(conv: Conv2d, bn: BatchNorm2d[, act])` in place. It keeps the very
 same `conv`, `bn`, `act` children, so parameter names (`model.0.conv.weight`, `model.0.bn.running_mean`)
 and Parameter objects (optimizer, MaskSet) are unchanged. Forward:
-- BN live (training, stats not frozen): y = conv(aq(x), wq(w_f)) / f, then `bn(y)` with batch stats,
-  running stats update (f = gamma / sqrt(running_var + eps); w_f uses the running stats). This is the
-  standard "simulated fold" so the quantized weight is the one that will be exported.
+- BN live (training, stats not frozen): batch-norm of conv(aq(x), wq(w_f)) / f with batch statistics,
+  running stats updated (f = gamma / sqrt(running_var + eps); w_f uses the running stats). This is the
+  standard "simulated fold" so the quantized weight is the one that will be exported; the division by
+  f is applied to the weight (linear: same result, no extra pass over the activation).
 - BN frozen (`freeze_bn_stats`) or eval: y = conv(aq(x), wq(w_f)) + b_f, exactly the exported math.
 `QATConv2d` is the same for a bare conv (no BN; e.g. the Detect head's 1x1 convs); it subclasses
 `nn.Conv2d` and reuses the original `weight`/`bias` Parameters.
@@ -61,17 +62,16 @@ class QATConvBn(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.aq(x)
-        f = bn_factor(self.bn)
-        w = self.wq(self.conv.weight * f.reshape(-1, 1, 1, 1))
+        f = bn_factor(self.bn).reshape(-1, 1, 1, 1)
+        w = self.wq(self.conv.weight * f)
         if self.training and not self.bn_frozen:
-            y = _conv(self.conv, x, w, None) / f.reshape(1, -1, 1, 1)
-            if self.conv.bias is not None:
-                y = y + self.conv.bias.reshape(1, -1, 1, 1)
+            # conv(x, q(w f)) / f == conv(x, q(w f) / f): divide the (small) weight, not the activation.
+            y = _conv(self.conv, x, w / f, self.conv.bias)
             y = self.bn(y)
         else:
             beta = self.bn.bias if self.bn.affine else 0.0
             b0 = self.conv.bias if self.conv.bias is not None else 0.0
-            y = _conv(self.conv, x, w, beta + (b0 - self.bn.running_mean) * f)
+            y = _conv(self.conv, x, w, beta + (b0 - self.bn.running_mean) * f.reshape(-1))
         if self.oq is not None:
             y = self.oq(y)
         return self.act(y)

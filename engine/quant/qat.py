@@ -139,6 +139,7 @@ def load_qat_state_dict(model: nn.Module, state: dict) -> None:
         m.fake_quant_enabled = bool(d["fake_quant_enabled"])
         for k, b in m.named_buffers(recurse=False):
             b.copy_(d[k])
+        m.refresh()
     frozen = set(state.get("bn_frozen", ()))
     for n, m in qat_modules(model):
         if isinstance(m, QATConvBn) and n in frozen:

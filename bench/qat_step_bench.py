@@ -1,0 +1,85 @@
+"""Step time of dense vs masks held vs QAT (BN live and BN frozen) on the same model and batch (CPU).
+
+Runs forward + backward + SGD (momentum 0.937, nesterov, wd 5e-4) on random images; the variants are
+interleaved round-robin so machine load hits them alike, and timed in process CPU time
+(`time.process_time`, all threads) so that other jobs on a shared machine do not count. Prints median and min ms per step and ratios to dense.
+Goals (issue 5): masks <= 1.03x, QAT <= 1.30x of dense.
+
+    python bench/qat_step_bench.py [--cfg yolov5n] [--batch 8] [--imgsz 320] [--rounds 5] [--steps 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import time
+
+import torch
+
+
+def make_variants(cfg: str, sparsity: float):
+    import yolo
+    from engine.pruning import MaskSet, resolve_params
+    from engine.quant import QuantSpec, freeze_bn_stats, prepare_qat
+
+    torch.manual_seed(0)
+    base = yolo.build_model(cfg, nc=80).train()
+    out = {}
+    for name in ("dense", "masks", "qat", "qat_bn_frozen"):
+        m = copy.deepcopy(base)
+        opt = torch.optim.SGD(m.parameters(), lr=1e-3, momentum=0.937, nesterov=True, weight_decay=5e-4)
+        if name != "dense":
+            ms = MaskSet(m, resolve_params(m, "__ALL_PRUNABLE__").names)
+            ms.update(sparsity)
+            ms.attach(opt)
+        if name.startswith("qat"):
+            prepare_qat(m, QuantSpec())
+            m.train()
+            if name == "qat_bn_frozen":
+                freeze_bn_stats(m)
+        out[name] = (m, opt)
+    return out
+
+
+def step(m, opt, x):
+    out = m(x)
+    loss = sum(o.float().pow(2).mean() for o in out)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cfg", default="yolov5n")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--imgsz", type=int, default=320)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--sparsity", type=float, default=0.5)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    a = ap.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    variants = make_variants(a.cfg, a.sparsity)
+    x = torch.rand(a.batch, 3, a.imgsz, a.imgsz)
+    times = {k: [] for k in variants}
+    for k, (m, opt) in variants.items():  # warm-up
+        step(m, opt, x)
+    for _ in range(a.rounds):
+        for k, (m, opt) in variants.items():
+            t = time.process_time()  # CPU time of this process: robust to other jobs on a shared machine
+            for _ in range(a.steps):
+                step(m, opt, x)
+            times[k].append((time.process_time() - t) * 1000 / a.steps)
+    dense, dmin = statistics.median(times["dense"]), min(times["dense"])
+    print(f"{a.cfg} batch {a.batch} imgsz {a.imgsz} threads {torch.get_num_threads()} "
+          f"(process CPU ms per step)")
+    for k, ts in times.items():
+        med, mn = statistics.median(ts), min(ts)
+        print(f"{k:>14}: median {med:8.1f} ms/step ({med / dense:5.3f}x)   min {mn:8.1f} ({mn / dmin:5.3f}x dense)")
+
+
+if __name__ == "__main__":
+    main()
