@@ -37,14 +37,28 @@ class ModelEMA:
             return
         self.updates += 1
         d = self.decay_at(self.updates)
-        src = _unwrap(model).state_dict()
-        for name, value in self.ema.state_dict().items():
-            if value.dtype.is_floating_point:
-                value.mul_(d).add_(src[name].detach().to(value.dtype), alpha=1.0 - d)
-            else:
-                value.copy_(src[name])
+        ema_f, src_f, ema_i, src_i = self._pairs(_unwrap(model))
+        if ema_f:  # ema += (1 - d) * (model - ema), one fused op over all float tensors
+            torch._foreach_lerp_(ema_f, src_f, 1.0 - d)
+        for e, s in zip(ema_i, src_i):
+            e.copy_(s)
         if masks:
             self.apply_masks(masks)
+
+    def _pairs(self, model: nn.Module):
+        """(ema floats, model floats, ema others, model others), cached per source model."""
+        key = id(model)
+        if getattr(self, "_cache_key", None) != key:
+            src = model.state_dict(keep_vars=False)
+            ema = self.ema.state_dict()
+            if set(src) != set(ema):
+                raise ValueError("EMA and model state dicts differ (was the model changed after the EMA was built?)")
+            names = list(ema)
+            fl = [n for n in names if ema[n].dtype.is_floating_point and src[n].dtype == ema[n].dtype]
+            ot = [n for n in names if n not in set(fl)]
+            self._cache = ([ema[n] for n in fl], [src[n] for n in fl], [ema[n] for n in ot], [src[n] for n in ot])
+            self._cache_key = key
+        return self._cache
 
     @torch.no_grad()
     def apply_masks(self, masks: Mapping[str, torch.Tensor]) -> None:
@@ -58,7 +72,7 @@ class ModelEMA:
         return {k: v.detach().clone() for k, v in self.ema.state_dict().items()}
 
     def load_state_dict(self, state: Mapping[str, torch.Tensor], updates: int) -> None:
-        self.ema.load_state_dict(state)
+        self.ema.load_state_dict(state)  # copies in place: cached tensor references stay valid
         self.updates = updates
 
 
