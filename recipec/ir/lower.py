@@ -97,6 +97,12 @@ class Lowerer:
         return self._recipe(version, stages, metadata)
 
     def _recipe(self, version, stages, metadata) -> Recipe:
+        if not self.modifiers and not any(d.code in ("RC101", "RC102") or d.severity == "error"
+                                          for d in self.diags):
+            first = self.doc.root
+            self.diags.append(error("RC101", "no modifiers found: the modifier groups are empty",
+                                    first.span if first is not None else None,
+                                    "list `- !ModifierName` items under a `*_modifiers:` key"))
         path = self.doc.path
         return Recipe(
             path=path, text=self.doc.text, sha256=hashlib.sha256(self.doc.text.encode("utf-8")).hexdigest(),

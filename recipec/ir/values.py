@@ -7,6 +7,7 @@ would differ. A value that cannot be converted is an error diagnostic and comes 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from recipec.diagnostics import Diagnostic, did_you_mean, error, warning
@@ -90,6 +91,8 @@ def convert(kind: str, v: Any, ctx: FieldContext, choices: tuple | None = None) 
             return MISSING
         if not _is_num(v):
             return ctx.err("RC301", f"`{ctx.name}` must be a number, got {_describe(v)}")
+        if not math.isfinite(v):
+            return ctx.err("RC208", f"`{ctx.name}` must be a finite number, got {v}")
         return float(v)
     if kind == "int":
         v = _trap_number(v, ctx)

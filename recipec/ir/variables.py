@@ -7,6 +7,7 @@ variables involved stay unresolved (`MISSING`) so no cascade follows.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from recipec.diagnostics import Diagnostic, error, warning
@@ -30,7 +31,14 @@ def _literal(d: VarDef, diags: list[Diagnostic]):
             diags.append(warning(
                 "RC213", f"`{node.raw}` is a string to SparseML (YAML 1.1); recipec reads it as a number",
                 node.span, f"write `{_dotted(node.raw)}` so every tool reads a float"))
-            return float(node.raw.replace("_", ""))
+            value = float(node.raw.replace("_", ""))
+            if not math.isfinite(value):
+                diags.append(error("RC208", f"`{node.raw}` is out of range for a number", node.span))
+                return MISSING
+            return value
+        if isinstance(node.value, float) and not math.isfinite(node.value):
+            diags.append(error("RC208", f"`{node.raw}` is not a finite number", node.span))
+            return MISSING
         return node.value
     return to_plain(node)
 
@@ -56,7 +64,10 @@ def resolve(defs: list[VarDef], env: Env, diags: list[Diagnostic]) -> dict[str, 
             continue
         found = eval_text(d.node.value) if isinstance(d.node, YScalar) else None
         if found is None:
-            env.values[d.name] = _literal(d, diags)
+            value = _literal(d, diags)
+            env.values[d.name] = value
+            if value is MISSING:
+                env.pending.add(d.name)
             env.deps[d.name] = ()
             info[d.name] = {"expr": None}
             continue

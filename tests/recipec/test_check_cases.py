@@ -157,3 +157,12 @@ def test_param_group_names_are_accepted():
 
     res = compile_text(src)
     assert res.ok and res.recipe.modifiers[0].param_groups == [0, 1, 2]
+
+
+@pytest.mark.parametrize("src,expected", [
+    ("m_modifiers: []\n", ("RC101", 1, 1)),
+    ("a: 1e400\n" + M + "  - !ConstantPruningModifier\n    params: __ALL_PRUNABLE__\n", ("RC208", 1, 4)),
+    (M + "  - !EpochRangeModifier\n    start_epoch: .nan\n    end_epoch: 2\n", ("RC208", 3, 18)),
+])
+def test_more_cases(src, expected):
+    assert_diags(src, expected)
