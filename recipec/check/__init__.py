@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from recipec.check import (
     distillation_layers,
+    epoch_range_present,
     epoch_window,
     lr_function_args,
     lr_overlap,
@@ -20,6 +21,7 @@ from recipec.check import (
     pruning_options,
     qat_during_pruning,
     qat_epochs,
+    regex_prefix,
     set_lr_overwritten,
     sparsity_range,
     unused_variables,
@@ -40,8 +42,10 @@ RULES = (
     set_lr_overwritten,
     lr_overlap,
     qat_during_pruning,
+    epoch_range_present,
     unused_variables,
     distillation_layers,
+    regex_prefix,
     not_runnable,
     model_names,
     model_param_groups,

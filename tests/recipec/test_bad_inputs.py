@@ -75,7 +75,8 @@ def test_missing_file_is_exit_2(tmp_path):
 
 
 def test_directory_argument_lints_recipes_inside(tmp_path):
-    write(tmp_path, "a.yaml", "m_modifiers:\n  - !ConstantPruningModifier\n    params: __ALL_PRUNABLE__\n")
+    write(tmp_path, "a.yaml", "m_modifiers:\n  - !EpochRangeModifier {start_epoch: 0, end_epoch: 2}\n"
+          "  - !ConstantPruningModifier\n    params: __ALL_PRUNABLE__\n")
     write(tmp_path, "b.yaml", "")
     rc, diags = lint(tmp_path)
     assert rc == 1 and [d["code"] for d in diags] == ["RC005"]

@@ -113,6 +113,8 @@ CASES = [
     (mod("  - !GMPruningModifier\n    init_sparsity: 0.05\n    final_sparsity: 0.8\n    start_epoch: 0\n"
          "    end_epoch: 40\n    update_frequency: 1\n    params: __ALL_PRUNABLE__\n  - !QuantizationModifier\n"
          "    start_epoch: 30\n"), ("RC403", 10, 18)),
+    (mod("  - !ConstantPruningModifier\n    params: ['re:model.2']\n"), ("RC325", 3, 14)),
+    (mod("  - !ConstantPruningModifier\n    params: __ALL_PRUNABLE__\n"), ("RC404", 2, 5)),
     # -- model-aware ----------------------------------------------------------------------------------
     (mod("  - !SetLearningRateModifier\n    learning_rate: 0.1\n    param_groups: [3]\n"), ("RC601", 4, 19)),
     (mod("  - !ConstantPruningModifier\n    params: [model.0.conv.weights, model.1.conv.weight]\n"),
