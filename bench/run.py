@@ -1,0 +1,215 @@
+"""One-command benchmark harness: front-end times, step-time ratios, training throughput, ONNX latency.
+
+    python bench/run.py [--quick] [--device cpu|cuda:0] [--json FILE] [--data YAML] [--skip train,onnx]
+
+Measures, each with the helper that already exists for it (imported, not duplicated):
+- ``lint_s`` / ``plan_s``: whole-process wall seconds of ``recipec lint`` and ``recipec plan -S 1000`` on the
+  shipped pruned+quantized example recipe, median of N runs (``bench/lint_time.py``'s ``time_cmd``); the CPU
+  seconds of the same runs go to ``lint_cpu_s`` / ``plan_cpu_s`` (meaningful on a loaded machine).
+- ``step_s``: seconds per training step for dense, masks held, a GMP update step and QAT, same model and batch,
+  round-robin (``bench/step_bench.py``'s ``bench``); ``step_ratio`` = each / dense. Goals: masks <= 1.03x,
+  QAT <= 1.30x.
+- ``train_images_per_s``: a real ``recipec train`` process (yolov5n, coco128, 1 epoch), the images/s the loop
+  prints for the epoch (data loading included, validation excluded); ``train_wall_s`` = the whole process.
+- ``onnx_latency_ms``: onnxruntime median latency (batch 1) of yolov5n exported FP32 and INT8 QDQ
+  (``engine.export.bench.bench_onnx``); ``onnx_ratio`` = int8 / fp32.
+
+Everything runs on the CPU by default; ``--device cuda:0`` moves the step and train measurements to the GPU
+(ONNX latency stays on onnxruntime's CPU provider). ``--quick`` shrinks every measurement (a smoke run, not
+numbers to quote). Also records the machine load (``os.getloadavg``) before and after, since the reference
+machine's 2 cores are shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))  # the sibling bench helpers (lint_time, step_bench) are plain scripts
+sys.path.insert(0, str(REPO))
+SHARED = Path(os.environ.get("RECIPEC_SHARED", REPO.parent / "shared"))
+RECIPE = REPO / "examples" / "recipes" / "yolov5s_transfer_pruned_quantized.yaml"
+EPOCH_RE = re.compile(r"epoch (\d+): ([0-9.]+) img/s")
+
+
+def front_end_times(runs: int) -> dict[str, float]:
+    """Median whole-process wall and CPU seconds of `recipec lint` and `recipec plan -S 1000`."""
+    from lint_time import time_cmd
+
+    py = [sys.executable, "-m", "recipec"]
+    lw, lc = time_cmd([*py, "lint", "--format", "concise", str(RECIPE)], runs)
+    pw, pc = time_cmd([*py, "plan", str(RECIPE), "--steps-per-epoch", "1000"], runs)
+    return {"lint_s": statistics.median(lw), "lint_cpu_s": statistics.median(lc),
+            "plan_s": statistics.median(pw), "plan_cpu_s": statistics.median(pc)}
+
+
+def step_times(device: str, quick: bool) -> dict:
+    """Seconds per step (dense, masks, gmp, qat) and ratios to dense, from bench/step_bench.py."""
+    from step_bench import bench
+
+    cuda = device.startswith("cuda")
+    cfg, imgsz, batch = ("yolov5s", 640, 16) if cuda else ("yolov5n", 320, 8)
+    if quick:
+        imgsz, batch = 160, 2
+    res = bench(cfg, imgsz, batch, 3 if quick else 15, device)
+    return {"step_s": res["step_s"], "step_ratio": res["ratio"], "mask_hooks_s": res.get("mask_hooks_s"),
+            "step_config": {"cfg": cfg, "imgsz": imgsz, "batch": batch}}
+
+
+def coco_yaml(folder: Path, name: str) -> Path | None:
+    """A data YAML for ../shared/external/<name>, or None when absent. coco128 has only images/train2017
+    (used for train and val, as ultralytics' coco128.yaml does); coco8 has images/train and images/val."""
+    root = SHARED / "external" / name
+    if (root / "images" / "train2017").is_dir():
+        train, val = "images/train2017", "images/train2017"
+    elif (root / "images" / "train").is_dir():
+        train, val = "images/train", "images/val" if (root / "images" / "val").is_dir() else "images/train"
+    else:
+        return None
+    y = folder / f"{name}.yaml"
+    y.write_text(f"path: {root}\ntrain: {train}\nval: {val}\nnc: 80\n")
+    return y
+
+
+def train_throughput(device: str, quick: bool, data: str | None, workers: int, work: Path) -> dict:
+    """images/s of one `recipec train` epoch (the loop's own figure: data loading in, validation out)."""
+    yaml = Path(data) if data else coco_yaml(work, "coco8" if quick else "coco128")
+    if yaml is None:
+        return {"train_images_per_s": None, "train_note": f"no data under {SHARED / 'external'}"}
+    weights = SHARED / "external" / "weights" / "yolov5n.pt"
+    imgsz, batch = (160, 4) if quick else (320, 16)
+    cmd = [sys.executable, "-m", "recipec", "train", "--data", str(yaml),
+           "--weights", str(weights) if weights.is_file() else "yolov5n", "--epochs", "1",
+           "--imgsz", str(imgsz), "--batch", str(batch), "--workers", str(workers), "--device", device,
+           "--project", str(work / "runs"), "--name", "bench", "--no-progress"]
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    m = EPOCH_RE.search(r.stdout)
+    if r.returncode != 0 or m is None:
+        tail = (r.stderr or r.stdout).strip().splitlines()[-3:]
+        return {"train_images_per_s": None, "train_note": f"recipec train failed (exit {r.returncode}): "
+                                                           + " | ".join(tail)}
+    return {"train_images_per_s": float(m.group(2)), "train_wall_s": wall,
+            "train_config": {"cfg": "yolov5n", "data": yaml.stem, "imgsz": imgsz, "batch": batch,
+                             "workers": workers, "epochs": 1}}
+
+
+def onnx_latency(quick: bool, work: Path) -> dict:
+    """Median ms per batch-1 inference of yolov5n FP32 and INT8 QDQ ONNX on onnxruntime (CPU)."""
+    import torch
+
+    from engine.export.bench import bench_onnx
+    from engine.export.onnx_export import export_onnx
+    from engine.quant import QuantSpec, disable_observer, freeze_bn_stats, prepare_qat
+    from yolo import build_model
+
+    imgsz, iters = (160, 5) if quick else (320, 30)
+    torch.manual_seed(0)
+    out: dict[str, float] = {}
+    for kind in ("fp32", "int8"):
+        m = build_model("yolov5n", nc=80).eval()
+        if kind == "int8":  # QAT-prepared, observers calibrated on a few random batches, then frozen
+            prepare_qat(m, QuantSpec())
+            m.train()
+            freeze_bn_stats(m)
+            with torch.no_grad():
+                for _ in range(3):
+                    m(torch.rand(2, 3, imgsz, imgsz))
+            disable_observer(m)
+            m.eval()
+        p = work / f"yolov5n_{kind}.onnx"
+        export_onnx(m, p, imgsz=imgsz)
+        out[kind] = bench_onnx(str(p), batch=1, imgsz=imgsz, iters=iters).median_ms
+    return {"onnx_latency_ms": out, "onnx_ratio": out["int8"] / out["fp32"], "onnx_imgsz": imgsz}
+
+
+def _fmt(v, spec=".4f") -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def table(r: dict) -> str:
+    """The results as aligned text lines (what the command prints)."""
+    lines = [f"recipec bench  device {r['device']}  quick {r['quick']}  threads {r.get('threads')}  "
+             f"load {r['load_before'][0]:.2f} -> {r['load_after'][0]:.2f}"]
+    if "lint_s" in r:
+        lines.append(f"{'recipec lint (process)':<30}{_fmt(r['lint_s'], '.3f'):>10} s   CPU {r['lint_cpu_s']:.3f} s")
+        lines.append(f"{'recipec plan -S 1000 (process)':<30}{_fmt(r['plan_s'], '.3f'):>10} s   CPU {r['plan_cpu_s']:.3f} s")
+    if "step_s" in r:
+        c = r["step_config"]
+        lines.append(f"step time ({c['cfg']}, {c['imgsz']}px, batch {c['batch']}):   s/step   x dense   goal")
+        goals = {"masks": "<= 1.03", "qat": "<= 1.30"}
+        for k, v in r["step_s"].items():
+            lines.append(f"  {k:<28}{_fmt(v):>10}{_fmt(r['step_ratio'].get(k), '.3f'):>10}   {goals.get(k, '')}")
+    if "train_images_per_s" in r:
+        note = r.get("train_note") or (f"{r['train_config']['data']}, {r['train_config']['imgsz']}px, "
+                                       f"batch {r['train_config']['batch']}, whole process {r['train_wall_s']:.1f} s")
+        lines.append(f"{'recipec train epoch':<30}{_fmt(r['train_images_per_s'], '.2f'):>10} img/s ({note})")
+    if "onnx_latency_ms" in r:
+        o = r["onnx_latency_ms"]
+        lines.append(f"{'ONNX yolov5n ORT batch 1':<30}fp32 {o['fp32']:.2f} ms  int8 {o['int8']:.2f} ms  "
+                     f"int8/fp32 {r['onnx_ratio']:.3f}  ({r['onnx_imgsz']}px)")
+    return "\n".join(lines)
+
+
+def run(quick: bool = False, device: str = "cpu", data: str | None = None, skip: tuple[str, ...] = (),
+        workers: int = 2) -> dict:
+    """Every measurement not in ``skip`` (names: lint, step, train, onnx); returns the JSON-able result."""
+    import torch
+
+    r: dict = {"device": device, "quick": quick, "threads": torch.get_num_threads(),
+               "load_before": list(os.getloadavg()), "torch": torch.__version__}
+    with tempfile.TemporaryDirectory(prefix="recipec-bench-") as tmp:
+        work = Path(tmp)
+        if "lint" not in skip:
+            r.update(front_end_times(3 if quick else 11))
+        if "step" not in skip:
+            r.update(step_times(device, quick))
+        if "train" not in skip:
+            r.update(train_throughput(device, quick, data, workers, work))
+        if "onnx" not in skip:
+            r.update(onnx_latency(quick, work))
+    r["load_after"] = list(os.getloadavg())
+    return r
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, few repeats (a smoke run)")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda:0")
+    ap.add_argument("--json", default=None, help="write the results to this file")
+    ap.add_argument("--data", default=None, help="data YAML for the train measurement (default: shared coco128)")
+    ap.add_argument("--workers", type=int, default=2, help="DataLoader workers for the train measurement")
+    ap.add_argument("--skip", default="", help="comma list of lint,step,train,onnx to leave out")
+    a = ap.parse_args(argv)
+    skip = tuple(s.strip() for s in a.skip.split(",") if s.strip())
+    bad = [s for s in skip if s not in ("lint", "step", "train", "onnx")]
+    if bad:
+        print(f"error: --skip: unknown part(s) {', '.join(bad)} (lint, step, train, onnx)", file=sys.stderr)
+        return 2
+    if a.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            print(f"error: --device {a.device}: CUDA is not available here", file=sys.stderr)
+            return 2
+    res = run(a.quick, a.device, a.data, skip, a.workers)
+    print(table(res))
+    if a.json:
+        Path(a.json).write_text(json.dumps(res, indent=2, default=str) + "\n")
+        print(f"wrote {a.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
