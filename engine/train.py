@@ -28,13 +28,8 @@ from engine.ema import ModelEMA
 from engine.loop import Session, phase_function, run
 from engine.optim import HypError, build_optimizer, load_hyp
 from engine.runtime import Context, MaskRegistry, Runtime, RuntimeError_, build_runtimes
-
-QAT_TWICE = ("Quantization can not be applied more than once. Loaded quantized model from checkpoint and detected "
-             "quantization modifier in sparsification recipe. This is unsupported behavior. Ending run.")
-PRUNED_NO_PRUNING = ("Pruned model was loaded, but no pruning modifiers detected in sparsification recipe - model "
-                     "may revert to dense state. A recipe with a ConstantPruningModifier can be used to maintain "
-                     "model sparsity while training")
-
+from engine.start import (StartError, apply_checkpoint_qat, check_start, hold_checkpoint_masks,
+                          load_start)
 
 class TrainError(Exception):
     """Bad input for training; the message is complete and meant for the user."""
@@ -115,10 +110,6 @@ def epoch_recipe(epochs: int) -> str:
     return f"num_epochs: {epochs}\nmodifiers:\n  - !EpochRangeModifier\n    start_epoch: 0\n    end_epoch: {epochs}\n"
 
 
-def _kinds(recipe: Any) -> set[str]:
-    return {m.kind for m in getattr(recipe, "modifiers", ())} if recipe is not None else set()
-
-
 def _setup_distributed(device: str) -> tuple[int, int, torch.device]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -170,7 +161,7 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
     recipe_path, recipe_text = _recipe_source(a)
     if resume_ck is not None:
         recipe_text = _check_recipe_change(resume_ck, recipe_text, a.allow_recipe_change, say)
-        recipe_path = resume_ck.get("recipe_path") or recipe_path
+        recipe_path = recipe_path or resume_ck.get("recipe_path")
     if recipe_text is None:
         if a.epochs is None:
             raise TrainError("give --recipe (a file or zoo: stub) or --epochs N to train without one")
@@ -189,20 +180,15 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
         raise TrainError(str(e)) from None
 
     # 4. model and what its checkpoint's own recipe demands
-    model, start = _load_model(a, resume_ck, data, say)
+    try:
+        model, start = load_start(a, resume_ck, data, say)
+    except StartError as e:
+        raise TrainError(str(e)) from None
     model.to(device)
-    old_kinds = _kinds(start.get("old_recipe"))
-    new_kinds = _kinds(recipe)
-    if start.get("own"):  # our checkpoints say what actually happened, not what the recipe planned
-        already_quantized, was_pruned = bool(start.get("qat")), bool(start.get("masks"))
-    else:
-        already_quantized = "QuantizationModifier" in old_kinds
-        was_pruned = any("Pruning" in k for k in old_kinds)
-    if resume_ck is None:
-        if already_quantized and "QuantizationModifier" in new_kinds:
-            raise TrainError(QAT_TWICE + " Start from the pre-QAT checkpoint (model.ckpt.pt, ?checkpoint=preqat).")
-        if was_pruned and not any("Pruning" in k for k in new_kinds):
-            say("warning: " + PRUNED_NO_PRUNING + " (recipec keeps the checkpoint's masks anyway)")
+    try:
+        already_quantized = check_start(start, recipe, resume_ck is not None, say)
+    except StartError as e:
+        raise TrainError(str(e)) from None
 
     # 5. loader and plan (steps_per_epoch = batches per epoch on this rank, the current loader length)
     try:
@@ -225,7 +211,7 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
         runtime = Runtime(build_runtimes(recipe, ctx), ctx)
     except RuntimeError_ as e:
         raise TrainError(str(e)) from None
-    _hold_checkpoint_masks(start.get("masks"), runtime, ctx, model, say)
+    hold_checkpoint_masks(start.get("masks"), runtime, ctx, model, say)
     ema = ModelEMA(model)
     step, best = 0, {}
     if resume_ck is not None:
@@ -238,7 +224,10 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
             raise TrainError(f"cannot resume: the checkpoint ran {resume_ck['steps_per_epoch']} steps per epoch, "
                              f"this loader has {S} (same data, --batch and world size needed)")
         say(f"resuming {resume_path} at step {step} (epoch {step // S}, batch {step % S})")
-    _apply_checkpoint_qat(start.get("qat"), model, ctx, say)
+    try:
+        apply_checkpoint_qat(start.get("qat"), model, ctx, say)
+    except StartError as e:
+        raise TrainError(str(e)) from None
     if ctx.flags.get("qat") or (already_quantized and resume_ck is None):
         ctx.flags["ema_enabled"] = False
         ctx.flags["amp_enabled"] = False
@@ -311,86 +300,6 @@ def _check_recipe_change(resume_ck: dict, new_text: str | None, allow: bool, say
                                           "new recipe", lineterm="", n=0))
     say("resuming with a changed recipe (--allow-recipe-change):\n" + diff)
     return new_text
-
-
-def _load_model(a: TrainArgs, resume_ck: dict | None, data: Any, say) -> tuple[torch.nn.Module, dict]:
-    """The model (float weights) and what the starting checkpoint carried: its recipe, masks, QAT state."""
-    from yolo.checkpoint import CheckpointError, checkpoint_from_object, load_checkpoint, model_from_checkpoint
-
-    start: dict[str, Any] = {}
-    try:
-        if resume_ck is not None:
-            model = model_from_checkpoint(checkpoint_from_object(resume_ck, "resume checkpoint"))
-            start.update(own=True, masks=resume_ck.get("masks"), qat=resume_ck.get("qat"))
-            return model.train(), start
-        weights = a.weights
-        if zoo.is_stub(weights):
-            weights = str(zoo.resolve_weights(weights, a.recipe))
-            say(f"weights: {a.weights} -> {weights}")
-        p = Path(weights)
-        if p.is_file():
-            ckpt = load_checkpoint(p)
-            model = model_from_checkpoint(ckpt, nc=data.nc)
-            if model.load_report.get("skipped"):
-                say(f"weights have nc={ckpt.nc}, the data has nc={data.nc}: Detect head re-initialised "
-                    f"({len(model.load_report['skipped'])} tensors not loaded)")
-            text = ckpt.checkpoint_recipe or ckpt.recipe
-            if text:
-                start["old_recipe_text"] = text
-                start["old_recipe"] = _compile_quiet(text, say)
-            if ckpt.source == "recipec":
-                own = ck.load_checkpoint(p)
-                start.update(own=True, masks=own.get("masks"), qat=own.get("qat"))
-        else:
-            import yolo
-
-            model = yolo.load_model(weights, nc=data.nc)
-            say(f"weights: {weights} is not a file; training a freshly initialised {weights}")
-    except (CheckpointError, ck.CheckpointError, zoo.ZooError) as e:
-        raise TrainError(str(e)) from None
-    model.names = list(data.names)
-    return model.float().train(), start
-
-
-def _compile_quiet(text: str, say) -> Any:
-    from recipec.frontend import compile_recipe
-
-    res = compile_recipe("<checkpoint recipe>", text=text)
-    if res.recipe is None:
-        say("warning: the checkpoint's own recipe does not compile; its structure is not re-applied")
-    return res.recipe
-
-
-def _hold_checkpoint_masks(masks: dict | None, runtime: Runtime, ctx: Context, model, say) -> None:
-    """Zeros the starting checkpoint enforced stay enforced where no pruning modifier of this recipe owns them."""
-    if not masks:
-        return
-    owned = {n for m in runtime.modifiers for n in getattr(m, "names", ())}
-    params = dict(model.named_parameters())
-    keep = [n for n in masks if n not in owned and n in params and masks[n].shape == params[n].shape]
-    if keep:
-        from engine.pruning import MaskSet
-
-        ms = MaskSet(model, keep, [masks[n] for n in keep])
-        ms.apply_()
-        ctx.masks.add(-1, ms)
-        say(f"holding the checkpoint's masks on {len(keep)} tensors (no pruning modifier of this recipe owns them)")
-
-
-def _apply_checkpoint_qat(qat: dict | None, model, ctx: Context, say) -> None:
-    """A checkpoint saved during/after QAT is rebuilt as a QAT model (its structure, SPEC §6.3 apply_structure)
-    unless this recipe's QuantizationModifier already did so on resume."""
-    from engine.quant import is_qat, prepare_from_state
-    from engine.runtime_qat import QatHandle
-
-    if not qat or not qat.get("state") or is_qat(model):
-        return
-    try:
-        prepare_from_state(model, qat["state"])
-    except (ValueError, KeyError) as e:
-        raise TrainError(f"cannot rebuild the checkpoint's QAT state: {e}") from None
-    ctx.flags.update(qat=True, qat_handle=QatHandle(model))
-    say("the checkpoint was quantization-aware: QAT structure and observers restored; EMA and AMP stay off")
 
 
 def _log_sparsity(model, ctx: Context, say, when: str) -> None:

@@ -70,7 +70,9 @@ def test_head_reinitialised_for_other_nc(data, external_dir):
 
     logs: list[str] = []
     a = T.TrainArgs(data=str(data), weights=str(external_dir / "weights" / "yolov5n.pt"))
-    model, start = T._load_model(a, None, load_data_yaml(data), logs.append)
+    from engine.start import load_start
+
+    model, start = load_start(a, None, load_data_yaml(data), logs.append)
     assert model.nc == 3
     assert any("nc=80" in m and "nc=3" in m and "re-initialised" in m for m in logs)
 
