@@ -128,6 +128,10 @@ def export_onnx(model: nn.Module, path: str | Path, *, imgsz: int | tuple[int, i
     if quantized and opset < MIN_QDQ_OPSET:
         raise ExportError(f"quantized (QAT) export needs opset >= {MIN_QDQ_OPSET} (per-channel "
                           f"DequantizeLinear); got --opset {opset}. Use --opset 13 or higher (default 17).")
+    spec = getattr(model, "_qat_spec", None)
+    if quantized and spec is not None and (spec.activation_bits != 8 or spec.weight_bits != 8):
+        raise ExportError(f"ONNX QuantizeLinear holds 8-bit codes only; this model was trained with "
+                          f"activation_bits={spec.activation_bits}, weight_bits={spec.weight_bits}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     names = prunable_param_names(model)
