@@ -112,7 +112,8 @@ def test_engine_lr_equals_plan_json(work, run_a):
     tmp, _ = work
     _, lrs, _ = run_a
     res = subprocess.run([sys.executable, "-m", "recipec", "plan", str(tmp / "a.yaml"), "--steps-per-epoch", "2",
-                          "--format", "json"], capture_output=True, text=True, check=True)
+                          "--format", "json"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
     plan = json.loads(res.stdout)
     assert [tuple(s["lr"]) for s in plan["steps"]] == lrs  # exact floats, every step, every group
     assert len(lrs) == plan["total_steps"] == 4
@@ -210,3 +211,42 @@ def test_recipe_change_on_resume_refused(work, run_b):
     (tmp / "b2.yaml").write_text(RECIPE_B.replace("init_lr: 0.005", "init_lr: 0.004"))
     with pytest.raises(T.TrainError, match="allow-recipe-change"):
         T.train(args(tmp, data, tmp / "b2.yaml", "b", resume=str(tmp / "fake_last.pt")), log=lambda m: None)
+
+
+def test_checkpoint_masks_held_without_pruning_modifiers(work, run_a):
+    tmp, data = work
+    a_last = run_a[0] / "weights" / "last.pt"
+    (tmp / "plain.yaml").write_text("num_epochs: 1\nmodifiers:\n  - !EpochRangeModifier\n    start_epoch: 0\n"
+                                    "    end_epoch: eval(num_epochs)\n")
+    logs: list[str] = []
+    out = T.train(args(tmp, data, tmp / "plain.yaml", "plain", weights=str(a_last)), log=logs.append)
+    assert any("no pruning modifiers detected" in m for m in logs)
+    assert any("holding the checkpoint's masks" in m for m in logs)
+    a = ck.load_checkpoint(a_last)
+    got = ck.load_checkpoint(out / "weights" / "last.pt")["model"]
+    for n in a["masks"]:
+        assert torch.equal(got[n] == 0, a["model"][n] == 0), n
+
+
+def test_nonfinite_loss_exits_1_names_step_keeps_checkpoint(work, monkeypatch):
+    from typer.testing import CliRunner
+
+    from recipec.cli import build_app
+    from yolo.loss import YoloLoss
+
+    tmp, data = work
+    real, calls = YoloLoss.__call__, {"n": 0}
+
+    def nan_at_third(self, preds, targets):
+        calls["n"] += 1
+        loss, items = real(self, preds, targets)
+        return (loss * float("nan") if calls["n"] == 3 else loss), items
+
+    monkeypatch.setattr(YoloLoss, "__call__", nan_at_third)
+    r = CliRunner().invoke(build_app(), ["train", "--data", str(data), "--weights", "yolov5n", "--recipe",
+                                         str(tmp / "a.yaml"), "--imgsz", "64", "--batch", "2", "--project",
+                                         str(tmp / "runs"), "--name", "nan", "--no-progress"])
+    assert r.exit_code == 1, r.output
+    assert "loss became nan at step 2 (epoch 1, batch 0)" in r.stderr
+    kept = ck.load_checkpoint(tmp / "runs" / "nan" / "weights" / "last.pt")
+    assert kept["step"] == 2 and not kept["finished"]
