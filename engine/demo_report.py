@@ -1,0 +1,75 @@
+"""The demo's final table (rich): one row per model, then the two invariants the demo exists to show.
+
+Rows: dense (torch, task A), pruned (torch, task A), transfer (torch QAT model, task B), FP32 ONNX and INT8
+ONNX (onnxruntime, task B). Columns: task, mAP50, mAP50-95, sparsity of the prunable weights, ONNX size
+(raw and gzip: zeros compress), onnxruntime latency at batch 1. Below: whether every zero of the pruned start
+is still zero after transfer (same positions) and whether both exports passed verification.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.2f} MB"
+
+
+def summary_lines(res: Any) -> list[str]:
+    """Plain-text invariants (also used by tests and the log)."""
+    s = res.sparsity
+    kept = (f"sparsity kept exactly: {s['zeros_kept']:,} of {s['zeros_before']:,} zeros of the pruned start are "
+            f"zero after transfer, at the same positions ({s['tensors']} tensors, "
+            f"{100 * s['sparsity_before']:.1f}% -> {100 * s['sparsity_after']:.1f}%)"
+            if s.get("kept_exactly") else
+            f"SPARSITY NOT KEPT: {s.get('zeros_kept', 0):,} of {s.get('zeros_before', 0):,} zeros kept; "
+            f"lost in {', '.join(s.get('lost_in', [])[:4]) or 'n/a'}")
+    if s.get("reinitialised"):
+        kept += f"; {len(s['reinitialised'])} Detect output convs re-initialised for task B's classes (dense)"
+    lines = [kept]
+    for key in ("int8", "fp32"):
+        v = res.verify.get(key)
+        if v is None:
+            lines.append(f"{key.upper()} export: not verified")
+            continue
+        passed = sum(c["ok"] for c in v["checks"])
+        failed = [c["name"] for c in v["checks"] if not c["ok"]]
+        lines.append(f"{key.upper()} export verified: {'PASS' if v['ok'] else 'FAIL'} ({passed}/{len(v['checks'])} "
+                     "checks vs torch" + (f"; failed: {', '.join(failed)}" if failed else "") + ")")
+    return lines
+
+
+def render(res: Any, cfg: Any, console: Any = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    s = res.sparsity
+    t = Table(title=f"recipec demo: yolov5n at {cfg.imgsz}px, synthetic shapes A -> B", title_justify="left")
+    for col, just in (("model", "left"), ("task", "left"), ("mAP50", "right"), ("mAP50-95", "right"),
+                      ("sparsity", "right"), ("ONNX size (gzip)", "right"), ("ORT latency", "right")):
+        t.add_column(col, justify=just)
+    spars = {"dense": None, "pruned": s.get("sparsity_before"), "transfer": s.get("sparsity_after"),
+             "fp32 onnx": s.get("sparsity_after"), "int8 onnx": s.get("sparsity_after")}
+    for label, m in res.metrics.items():
+        size = lat = ""
+        key = label.split()[0] if label.endswith("onnx") else None
+        if key and key in res.onnx:
+            o = res.onnx[key]
+            size = f"{_mb(o['bytes'])} ({_mb(o['gz_bytes'])})"
+            lat = f"{o['median_ms']:.2f} ms" if "median_ms" in o else ""
+        sp = spars.get(label)
+        t.add_row(label, m["task"], f"{m['map50']:.3f}", f"{m['map50_95']:.3f}",
+                  "0%" if label == "dense" else (f"{100 * sp:.1f}%" if sp is not None else ""), size, lat)
+    console.print(t)
+    if "fp32" in res.onnx and "int8" in res.onnx and "median_ms" in res.onnx["int8"]:
+        f, q = res.onnx["fp32"], res.onnx["int8"]
+        console.print(f"INT8 vs FP32 (onnxruntime, batch 1, median of {q['iters']}): "
+                      f"{f['median_ms'] / q['median_ms']:.2f}x speed, {f['bytes'] / q['bytes']:.2f}x smaller")
+    for line in summary_lines(res):
+        style = "green" if ("PASS" in line or line.startswith("sparsity kept")) else "bold red"
+        console.print(line, style=style, highlight=False)
+    total = sum(res.seconds.values())
+    console.print("time: " + ", ".join(f"{k} {v:.0f}s" for k, v in res.seconds.items()) + f"; total {total:.0f}s",
+                  highlight=False)
+    console.print(f"outputs: {res.out} (summary.json, demo.log, runs, ONNX files)", highlight=False)

@@ -1,0 +1,90 @@
+"""`recipec demo`: the seed workflow end to end on synthetic data, offline, on a CPU (engine.demo does the work).
+
+Exit codes: 0 = done, sparsity kept exactly and both exports verified; 1 = an invariant failed (the table
+says which); 2 = bad input. torch / engine / yolo are imported inside the command only.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
+
+
+def _fail(msg: str, code: int = 2) -> None:
+    print(f"error: {msg}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def demo(
+    fast: bool = typer.Option(False, "--fast", help="Tiny images, few images, few epochs (a pipeline check, "
+                                                    "under a minute; the numbers mean nothing)."),
+    out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Output folder (data, runs, ONNX, summary)."),
+    weights: Path = typer.Option(None, "--weights", "-w",
+                                 help="Dense start weights (.pt, e.g. a COCO yolov5n.pt); default: from scratch."),
+    imgsz: int = typer.Option(None, "--imgsz", help="Image size in pixels, a multiple of 32 (default 160; 64 "
+                                                    "with --fast)."),
+    dense_epochs: int = typer.Option(None, "--dense-epochs", help="Epochs of dense training on task A."),
+    prune_epochs: int = typer.Option(None, "--prune-epochs", help="Epochs of the GMP recipe (>= 8)."),
+    transfer_epochs: int = typer.Option(None, "--transfer-epochs",
+                                        help="Epochs of sparse transfer learning (>= 4; QAT in the last 2)."),
+    threads: int = typer.Option(None, "--threads", help="torch and onnxruntime threads (default: all cores; 1 is "
+                                                        "much faster on a CPU shared with other jobs)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the data, init, batch order and augmentation."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
+) -> None:
+    """Run the whole seed workflow offline: dense -> pruned -> sparse transfer + QAT -> verified ONNX."""
+    kw = {k: v for k, v in dict(imgsz=imgsz, dense_epochs=dense_epochs, prune_epochs=prune_epochs,
+                                transfer_epochs=transfer_epochs).items() if v is not None}
+    if imgsz is not None and (imgsz < 32 or imgsz % 32):
+        _fail(f"--imgsz must be a positive multiple of 32, got {imgsz}")
+    if prune_epochs is not None and prune_epochs < 8:
+        _fail(f"--prune-epochs must be >= 8 (the GMP recipe prunes from epoch 4 to 0.6 x epochs), got {prune_epochs}")
+    if transfer_epochs is not None and transfer_epochs < 4:
+        _fail(f"--transfer-epochs must be >= 4 (2 warm-up epochs, 2 QAT epochs), got {transfer_epochs}")
+    if threads is not None and threads < 1:
+        _fail(f"--threads must be >= 1, got {threads}")
+    if dense_epochs is not None and dense_epochs < 1:
+        _fail(f"--dense-epochs must be >= 1, got {dense_epochs}")
+
+    from rich.console import Console
+
+    from engine.demo import DemoConfig, DemoError, fast_config, run_demo
+    from engine.demo_report import render
+
+    base = dict(out=out, weights=str(weights) if weights else None, seed=seed, threads=threads, progress=not no_progress, **kw)
+    cfg = fast_config(**base) if fast else DemoConfig(**base)
+    console = Console(highlight=False)
+    log_file = None
+
+    def log(msg: str) -> None:
+        if log_file is not None:
+            log_file.write(msg + "\n")
+            log_file.flush()
+        if "\n" not in msg:  # tables (per-layer sparsity, val per class) go to demo.log only
+            console.print(msg, style="dim", markup=False)
+
+    def stage(title: str) -> None:
+        nonlocal log_file
+        if log_file is None and out.is_dir():
+            log_file = open(out / "demo.log", "w", encoding="utf-8")
+        console.rule(title, align="left")
+        if log_file is not None:
+            log_file.write(f"== {title}\n")
+
+    try:
+        res = run_demo(cfg, log=log, stage=stage)
+    except DemoError as e:
+        _fail(str(e))
+    finally:
+        if log_file is not None:
+            log_file.close()
+    console.rule("summary", align="left")
+    render(res, cfg, console)
+    if not res.ok:
+        raise typer.Exit(1)
