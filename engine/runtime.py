@@ -30,7 +30,7 @@ from engine import events as ev
 from engine.optim import set_lrs
 
 
-class RuntimeError_(ValueError):
+class ModifierError(ValueError):
     """A recipe that cannot run on this model (unmatched params, QAT twice...). Message for the user."""
 
 
@@ -156,7 +156,7 @@ def build_runtimes(recipe: Any, ctx: Context) -> list[ModifierRuntime]:
     for i, spec in enumerate(recipe.modifiers):
         cls = RUNTIMES.get(spec.kind)
         if cls is None:
-            raise RuntimeError_(f"{spec.kind} is not run by recipec train (supported: {', '.join(sorted(RUNTIMES))})")
+            raise ModifierError(f"{spec.kind} is not run by recipec train (supported: {', '.join(sorted(RUNTIMES))})")
         if cls is LearningRateRuntime:
             if lr_done:
                 continue

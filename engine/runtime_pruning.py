@@ -13,7 +13,7 @@ from typing import Any
 
 
 from engine import events as ev
-from engine.runtime import ModifierRuntime, RuntimeError_, register
+from engine.runtime import ModifierRuntime, ModifierError, register
 
 GLOBAL_KINDS = ("GlobalMagnitudePruningModifier",)
 
@@ -28,7 +28,7 @@ def schedule_for(plan: Any, spec: Any, index: int) -> Any:
     for s in scheds:
         if getattr(s, "spec", None) is spec or getattr(s, "modifier", None) is spec:
             return s
-    raise RuntimeError_(f"the plan has no pruning schedule for modifier #{index} ({spec.kind})")
+    raise ModifierError(f"the plan has no pruning schedule for modifier #{index} ({spec.kind})")
 
 
 @register
@@ -47,14 +47,14 @@ class PruningRuntime(ModifierRuntime):
                 res = resolve_params(ctx.model, sel)
                 msg = res.error_message(f"{spec.kind}.final_sparsity[{value}]")
                 if msg:
-                    raise RuntimeError_(msg)
+                    raise ModifierError(msg)
                 self.per_param.update({n: float(value) for n in res.names})
             self.names = list(self.per_param)
         else:
             res = resolve_params(ctx.model, getattr(spec, "params", None))
             msg = res.error_message(f"{spec.kind}.params")
             if msg:
-                raise RuntimeError_(msg)
+                raise ModifierError(msg)
             self.names = list(res.names)
         self.schedule = schedule_for(ctx.plan, spec, index)
         self.constant = spec.kind == "ConstantPruningModifier"
@@ -62,7 +62,7 @@ class PruningRuntime(ModifierRuntime):
         try:
             self.mask_type = parse_mask_type(getattr(spec, "mask_type", "unstructured"))
         except ValueError as exc:
-            raise RuntimeError_(f"{spec.kind}.mask_type: {exc}") from None
+            raise ModifierError(f"{spec.kind}.mask_type: {exc}") from None
         from engine.pruning import MaskSet
 
         self.maskset = MaskSet(ctx.model, self.names)

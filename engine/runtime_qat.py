@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine import events as ev
-from engine.runtime import ModifierRuntime, RuntimeError_, register
+from engine.runtime import ModifierRuntime, ModifierError, register
 
 
 @register
@@ -24,13 +24,13 @@ class QuantizationRuntime(ModifierRuntime):
         super().__init__(spec, ctx, index)
         self.schedule = getattr(ctx.plan, "qat", None)
         if self.schedule is None:
-            raise RuntimeError_("the plan has no QAT schedule for the QuantizationModifier")
+            raise ModifierError("the plan has no QAT schedule for the QuantizationModifier")
         subs = getattr(spec, "submodules", None)
         if subs:
             names = {n for n, _ in ctx.model.named_modules()}
             missing = [m for m in subs if m not in names]
             if missing:
-                raise RuntimeError_(f"QuantizationModifier.submodules: not in the model: {', '.join(missing[:8])}"
+                raise ModifierError(f"QuantizationModifier.submodules: not in the model: {', '.join(missing[:8])}"
                                     " (module names look like 'model.0', 'model.23')")
         self.started = False
         self.bn_frozen = False
@@ -55,7 +55,7 @@ class QuantizationRuntime(ModifierRuntime):
         from engine.quant import QuantSpec, prepare_qat  # the QAT library (engine/quant)
 
         if self.ctx.flags.get("already_quantized"):
-            raise RuntimeError_(
+            raise ModifierError(
                 "Quantization can not be applied more than once: the weights come from a quantized checkpoint "
                 "and the recipe has a QuantizationModifier. Start from the pre-QAT checkpoint "
                 "(zoo: ?checkpoint=preqat or training/model.ckpt.pt) or drop the QuantizationModifier."
@@ -64,7 +64,7 @@ class QuantizationRuntime(ModifierRuntime):
             qspec = QuantSpec.from_modifier(self.spec)
             prepare_qat(self.ctx.model, qspec)
         except ValueError as exc:
-            raise RuntimeError_(f"QuantizationModifier: {exc}") from None
+            raise ModifierError(f"QuantizationModifier: {exc}") from None
         self.handle = QatHandle(self.ctx.model)
         if state:
             self.handle.load_state_dict(state)

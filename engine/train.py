@@ -27,7 +27,7 @@ from engine.data import make_train_loader, make_validate
 from engine.ema import ModelEMA
 from engine.loop import Session, phase_function, run
 from engine.optim import HypError, build_optimizer, load_hyp
-from engine.runtime import Context, MaskRegistry, Runtime, RuntimeError_, build_runtimes
+from engine.runtime import Context, MaskRegistry, Runtime, ModifierError, build_runtimes
 from engine.start import (StartError, apply_checkpoint_qat, check_start, hold_checkpoint_masks,
                           load_start)
 
@@ -209,7 +209,7 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
     ctx.flags["already_quantized"] = already_quantized and resume_ck is None
     try:
         runtime = Runtime(build_runtimes(recipe, ctx), ctx)
-    except RuntimeError_ as e:
+    except ModifierError as e:
         raise TrainError(str(e)) from None
     hold_checkpoint_masks(start.get("masks"), runtime, ctx, model, say)
     ema = ModelEMA(model)
@@ -263,7 +263,7 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
                       rewrap=rewrap, phase_of=phase_function(recipe, start_pruned=bool(start.get("masks"))))
     try:
         run(session)
-    except RuntimeError_ as e:
+    except ModifierError as e:
         raise TrainError(str(e)) from None
     except ck.CheckpointError as e:
         raise TrainError(f"{e} (training stopped at step {session.step})") from None

@@ -12,7 +12,7 @@ from torch import nn
 
 from engine import loop, optim
 from engine.ema import ModelEMA
-from engine.runtime import RUNTIMES, Context, MaskRegistry, Runtime, RuntimeError_, build_runtimes
+from engine.runtime import RUNTIMES, Context, MaskRegistry, Runtime, ModifierError, build_runtimes
 
 
 @dataclass(frozen=True)
@@ -136,10 +136,10 @@ def test_leave_enabled_false_releases(tmp_path):
 def test_unknown_kind_and_unmatched_params():
     model = Toy()
     ctx = Context(model, optim.build_optimizer(model, optim.load_hyp(None)), FakePlan(4, 1), MaskRegistry())
-    with pytest.raises(RuntimeError_, match="not run by recipec train"):
+    with pytest.raises(ModifierError, match="not run by recipec train"):
         build_runtimes(Recipe((Spec("DistillationModifier"),)), ctx)
     ctx.plan.pruning = [Sched(0, {0: 0.5}, 0, 1)]
-    with pytest.raises(RuntimeError_, match="matched nothing"):
+    with pytest.raises(ModifierError, match="matched nothing"):
         build_runtimes(Recipe((Spec("GMPruningModifier", params=["model.99.weight"]),)), ctx)
 
 
@@ -239,5 +239,5 @@ def test_qat_submodules_checked_up_front():
     model = Toy()
     ctx = Context(model, optim.build_optimizer(model, optim.load_hyp(None)), FakePlan(4, 1, qat=QSched(0, None, None)),
                   MaskRegistry())
-    with pytest.raises(RuntimeError_, match="not in the model: model.99"):
+    with pytest.raises(ModifierError, match="not in the model: model.99"):
         build_runtimes(Recipe((QSpec(submodules=["model.99"]),)), ctx)
