@@ -155,6 +155,9 @@ def build_runtimes(recipe: Any, ctx: Context) -> list[ModifierRuntime]:
     lr_done = False
     for i, spec in enumerate(recipe.modifiers):
         cls = RUNTIMES.get(spec.kind)
+        if spec.kind in IGNORED:
+            ctx.log(f"{spec.kind} ignored: {IGNORED[spec.kind]}")
+            continue
         if cls is None:
             raise ModifierError(f"{spec.kind} is not run by recipec train (supported: {', '.join(sorted(RUNTIMES))})")
         if cls is LearningRateRuntime:
@@ -190,6 +193,8 @@ class Runtime:
 
 
 RUNTIMES: dict[str, type[ModifierRuntime]] = {}
+# Kinds that change nothing in training: skipped with a note instead of refused.
+IGNORED: dict[str, str] = {"SparsificationLoggingModifier": "recipec logs LR, losses and sparsity itself"}
 
 
 def register(cls: type[ModifierRuntime]) -> type[ModifierRuntime]:

@@ -143,14 +143,23 @@ def test_unknown_kind_and_unmatched_params():
         build_runtimes(Recipe((Spec("GMPruningModifier", params=["model.99.weight"]),)), ctx)
 
 
-def test_registry_covers_runnable_kinds():
-    expected = {"EpochRangeModifier", "LearningRateFunctionModifier", "SetLearningRateModifier",
-                "LearningRateModifier", "SetWeightDecayModifier", "ConstantPruningModifier", "GMPruningModifier",
-                "MagnitudePruningModifier", "GlobalMagnitudePruningModifier", "QuantizationModifier"}
+def test_registry_matches_front_end_runnable():
+    """Every kind the front end marks runnable has a runtime, and nothing else does."""
     import engine.runtime_pruning  # noqa: F401
     import engine.runtime_qat  # noqa: F401
+    from recipec.modifiers import REGISTRY
 
-    assert expected <= set(RUNTIMES)
+    runnable = {k for k, cls in REGISTRY.items() if getattr(cls, "runnable", False)}
+    assert runnable == set(RUNTIMES)
+
+
+def test_logging_modifier_ignored_with_a_note():
+    model = Toy()
+    logs = []
+    ctx = Context(model, optim.build_optimizer(model, optim.load_hyp(None)), FakePlan(4, 1), MaskRegistry(),
+                  log=logs.append)
+    build_runtimes(Recipe((Spec("SparsificationLoggingModifier"),)), ctx)
+    assert any("ignored" in m for m in logs)
 
 
 def test_nonfinite_loss_names_step_and_keeps_checkpoint(tmp_path):
