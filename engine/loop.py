@@ -49,7 +49,8 @@ class NonFiniteLoss(RuntimeError):
     def __init__(self, step: int, epoch: int, batch: int, value: float, kept: Path | None):
         self.step, self.epoch, self.batch, self.kept = step, epoch, batch, kept
         where = f"kept {kept}" if kept else "no checkpoint had been written yet"
-        super().__init__(f"loss became {value} at step {step} (epoch {epoch}, batch {batch}); "
+        what = value if not math.isfinite(value) else "non-finite on another rank"
+        super().__init__(f"loss became {what} at step {step} (epoch {epoch}, batch {batch}); "
                          f"training stopped, last good checkpoint {where}")
 
 
@@ -129,7 +130,7 @@ def run(s: Session) -> dict[str, Any]:
                 preds = s.model(imgs)
                 loss, items = s.loss_fn(preds, targets)
             s.runtime.dispatch(ev.LossComputed(step, loss))
-            if not torch.isfinite(loss).all():
+            if not _all_finite(loss):  # under DDP every rank stops together (no rank left waiting)
                 raise NonFiniteLoss(step, epoch, i, float(loss.detach().sum()), last if last.exists() else None)
             # 3. backward, then the plan's writes (LR, pruning) before the optimizer step
             scaler.scale(loss).backward()
@@ -229,6 +230,16 @@ def _append_results(path: Path, epoch: int, mloss: torch.Tensor, val: dict[str, 
         row = [epoch, *[float(x) for x in mloss], val.get("P", 0.0), val.get("R", 0.0), val.get("mAP50", 0.0),
                val.get("mAP50_95", 0.0), *[float(x) for x in vl], *(list(lrs) + [0.0] * 3)[:3]]
         w.writerow([f"{x:.6g}" if isinstance(x, float) else x for x in row])
+
+
+def _all_finite(loss: torch.Tensor) -> bool:
+    """True when the loss is finite on this rank and, under DDP, on every rank."""
+    bad = (~torch.isfinite(loss.detach())).any().float().reshape(1)
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        dist.all_reduce(bad)
+    return not bool(bad.item())
 
 
 def _env_int(name: str) -> int | None:
