@@ -30,8 +30,12 @@ RECIPES = Path(__file__).resolve().parents[1] / "examples" / "recipes"
 DENSE_RECIPE = "demo_dense.yaml"
 PRUNE_RECIPE = "yolov5s_prune_from_dense.yaml"
 TRANSFER_RECIPE = "yolov5s_transfer_pruned_quantized.yaml"
+# YOLOv5's hyp.scratch-low, except: no mosaic and milder scale jitter. Mosaic shrinks each object 2x on a 160 px
+# canvas; without it (and at batch 8 rather than 16) the from-scratch model learns the shapes far faster
+# (measured on task A after 6 epochs: mAP50 0.086 vs 0.004). Written to OUT/hyp.yaml and passed as `--hyp`.
+DEMO_HYP = {"mosaic": 0.0, "scale": 0.25}
 MARKER = ".recipec-demo"  # a folder holding this file was made by the demo and may be rewritten
-STAGE_DIRS = ("data", "dense", "prune", "transfer", "export")
+STAGE_DIRS = ("data", "dense", "prune", "transfer", "export", "hyp.yaml", "summary.json")
 
 
 class DemoError(Exception):
@@ -47,7 +51,7 @@ class DemoConfig:
     n_train: int = 128            # synthetic training images per task
     n_val: int = 32               # synthetic val images per task
     size_range: tuple[int, int] = (160, 320)  # synthetic image sides, pixels
-    batch: int = 16
+    batch: int = 8
     dense_epochs: int = 10
     prune_epochs: int = 10        # the GMP recipe needs >= 8 (pruning runs from epoch 4 to 0.6 * epochs)
     transfer_epochs: int = 6      # QAT runs in the last 2
@@ -97,7 +101,11 @@ def prepare_out(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("made by `recipec demo`; its stage folders are replaced on the next run\n")
     for name in STAGE_DIRS:
-        shutil.rmtree(out / name, ignore_errors=True)
+        p = out / name
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.is_file():
+            p.unlink()
 
 
 def check_recipes() -> dict[str, Path]:
@@ -113,7 +121,8 @@ def _train(cfg: DemoConfig, stage: str, data: Path, weights: str, recipe: Path, 
     from engine.train import TrainArgs, TrainError, train
 
     args = TrainArgs(data=str(data), weights=weights, recipe=str(recipe), epochs=epochs, imgsz=cfg.imgsz,
-                     batch=cfg.batch, project=str(cfg.out), name=stage, seed=cfg.seed, progress=cfg.progress)
+                     batch=cfg.batch, project=str(cfg.out), name=stage, seed=cfg.seed, progress=cfg.progress,
+                     hyp=str(Path(cfg.out) / "hyp.yaml"))
     try:
         return train(args, log=log)
     except TrainError as e:
@@ -203,6 +212,8 @@ def run_demo(cfg: DemoConfig, log: Callable[[str], None] = print,
     recipes = check_recipes()
     prepare_out(out)
     res = DemoResult(out)
+    (out / "hyp.yaml").write_text("# recipec demo: YOLOv5 hyp.scratch-low with these changes\n"
+                                  + "".join(f"{k}: {v}\n" for k, v in DEMO_HYP.items()))
     clock = time.perf_counter()
 
     def lap(name: str) -> None:
