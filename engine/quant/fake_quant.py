@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import struct
+import weakref
 
 import torch
 import torch.nn.functional as F
@@ -82,6 +83,33 @@ def affine_qparams_py(mn: float, mx: float, qmin: int, qmax: int) -> tuple[float
     return scale, zp
 
 
+class _SharedResults:
+    """A few recent (input -> output) results of ActFakeQuant calls, for quantizers that share an input.
+
+    Entries hold a weak reference to the input (identity check) and the output; the oldest is dropped
+    beyond `size`, so at most a handful of activations are kept alive a little longer.
+    """
+
+    def __init__(self, size: int = 8):
+        self.size = size
+        self.items: dict[tuple, tuple] = {}
+        self.hits = 0
+
+    def get(self, key: tuple):
+        hit = self.items.get(key)
+        self.hits += hit is not None
+        return hit
+
+    def put(self, key: tuple, value: tuple) -> None:
+        self.items.pop(key, None)
+        self.items[key] = value
+        while len(self.items) > self.size:
+            self.items.pop(next(iter(self.items)))
+
+
+_SHARED = _SharedResults()
+
+
 class ActFakeQuant(nn.Module):
     def __init__(self, qmin: int = 0, qmax: int = 255, averaging_constant: float = 0.01):
         super().__init__()
@@ -117,22 +145,44 @@ class ActFakeQuant(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         cpu = x.device.type == "cpu"
-        if self.observer_enabled and self.training:
-            if cpu:
-                self._observe_cpu(x)
-            else:
-                ema_minmax_(self.min_val, self.max_val, x, self.c)
-                s, z = affine_qparams(self.min_val, self.max_val, self.qmin, self.qmax)
-                self.scale.copy_(s)
-                self.zero_point.copy_(z)
-                self._py = None
-        if not self.fake_quant_enabled:
-            return x
+        observe = self.observer_enabled and self.training
         if cpu:
             if self._py is None:
                 self.refresh()
-            return fake_quant(x, self._py[2], self._py[3], self.qmin, self.qmax)
+            key = self._share_key(x, observe)
+            hit = _SHARED.get(key)
+            if hit is not None and hit[0]() is x:  # same tensor, same config, same state: same result
+                self._set_py(hit[1])
+                return hit[2]
+            if observe:
+                self._observe_cpu(x)
+            out = fake_quant(x, self._py[2], self._py[3], self.qmin, self.qmax) if self.fake_quant_enabled else x
+            _SHARED.put(key, (weakref.ref(x), self._py, out))
+            return out
+        if observe:
+            ema_minmax_(self.min_val, self.max_val, x, self.c)
+            s, z = affine_qparams(self.min_val, self.max_val, self.qmin, self.qmax)
+            self.scale.copy_(s)
+            self.zero_point.copy_(z)
+            self._py = None
+        if not self.fake_quant_enabled:
+            return x
         return fake_quant(x, self.scale, self.zero_point, self.qmin, self.qmax)
+
+    def _share_key(self, x: torch.Tensor, observe: bool) -> tuple:
+        """Two quantizers fed the same tensor (C3's cv1 and cv2, a Bottleneck's cv1 and its residual add)
+        give bit-identical results when their config and state match: the second reuses the first's
+        output and adopts its updated state (exactly what observing the same data would produce)."""
+        return (id(x), x._version, observe, self.fake_quant_enabled, self.qmin, self.qmax, self.c, self._py,
+                torch.is_grad_enabled())
+
+    def _set_py(self, py: tuple[float, float, float, int]) -> None:
+        if py != self._py:
+            self._py = py
+            self.min_val.fill_(py[0])
+            self.max_val.fill_(py[1])
+            self.scale.fill_(py[2])
+            self.zero_point.fill_(py[3])
 
     def qparams(self) -> tuple[float, int]:
         """(scale, zero point) as Python numbers, for export."""

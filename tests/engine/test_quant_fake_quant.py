@@ -73,3 +73,49 @@ def test_bn_live_running_stats_match_plain_batchnorm():
     assert torch.allclose(q.bn.running_mean, ref.bn.running_mean, atol=1e-6)
     assert torch.allclose(q.bn.running_var, ref.bn.running_var, rtol=1e-5)
     assert torch.allclose(out, expect, atol=2e-3)  # eps scaled by f^2 only
+
+
+def test_shared_input_quantizers_reuse_is_exact(monkeypatch):
+    import engine.quant.fake_quant as fqm
+    from engine.quant import prepare_qat
+
+    class Add(nn.Module):
+        def forward(self, a, b):
+            return a + b
+
+    class Conv(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.conv, self.bn, self.act = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.SiLU()
+
+        def forward(self, x):
+            return self.act(self.bn(self.conv(x)))
+
+    class Net(nn.Module):  # cv1, cv2 and the add's first input all quantize the same x
+        def __init__(self):
+            super().__init__()
+            self.cv1, self.cv2, self.add = Conv(4), Conv(4), Add()
+
+        def forward(self, x):
+            return self.add(x, self.cv1(x) + self.cv2(x))
+
+    torch.manual_seed(0)
+    base = Net()
+    results = []
+    for size in (8, 0):  # sharing on, then off (a cache of size 0 never hits)
+        monkeypatch.setattr(fqm, "_SHARED", fqm._SharedResults(size))
+        m = prepare_qat(copy.deepcopy(base), QuantSpec()).train()
+        opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+        torch.manual_seed(1)
+        outs = []
+        for _ in range(4):
+            out = m(torch.randn(2, 4, 8, 8))
+            opt.zero_grad()
+            out.square().mean().backward()
+            opt.step()
+            outs.append(out.detach())
+        results.append((outs, [p.detach().clone() for p in m.parameters()], m.cv2.aq.scale.clone()))
+        assert (fqm._SHARED.hits >= 8) == (size > 0)  # 2 reuses per forward when sharing
+    (o1, p1, s1), (o2, p2, s2) = results
+    assert all(torch.equal(a, b) for a, b in zip(o1, o2))
+    assert all(torch.equal(a, b) for a, b in zip(p1, p2)) and torch.equal(s1, s2)
