@@ -106,3 +106,22 @@ def test_recipe_change_allowed_prints_what_moved():
         T._check_recipe_change({"recipe": old}, "a: 1\nb: 3\n", False, logs.append)
     assert T._check_recipe_change({"recipe": old}, "a: 1\nb: 3\n", True, logs.append) == "a: 1\nb: 3\n"
     assert "-b: 2" in logs[-1] and "+b: 3" in logs[-1]
+
+
+def test_zoo_stub_weights_follow_transfer_rule(data, external_dir, tmp_path, monkeypatch):
+    from engine.start import load_start
+    from yolo.data.yaml import load_data_yaml
+
+    stub = "zoo:cv/detection/yolov5-n/pytorch/ultralytics/coco/pruned_quant-none"
+    d = tmp_path / stub[4:] / "training"
+    d.mkdir(parents=True)
+    (d / "model.ckpt.pt").symlink_to(external_dir / "weights" / "yolov5n.pt")
+    (d / "model.pt").write_bytes(b"not a checkpoint")  # would fail to load: the transfer rule must skip it
+    monkeypatch.setenv("RECIPEC_ZOO_DIR", str(tmp_path))
+    logs: list[str] = []
+    a = T.TrainArgs(data=str(data), weights=stub, recipe="recipes/my_transfer.yaml")
+    model, _ = load_start(a, None, load_data_yaml(data), logs.append)
+    assert model.nc == 3 and any("model.ckpt.pt" in m for m in logs)
+    with pytest.raises(T.StartError, match="model.pt"):
+        load_start(T.TrainArgs(data=str(data), weights=stub, recipe="ft.yaml"), None, load_data_yaml(data),
+                   logs.append)
