@@ -15,6 +15,7 @@ Masks live as float tensors in the parameter's dtype/device (a multiply is cheap
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -70,7 +71,7 @@ class MaskSet:
         self.names: tuple[str, ...] = tuple(names)
         self.params: list[nn.Parameter] = [model.get_parameter(n) for n in self.names]
         self.enabled = True
-        self._other: dict[int, list[torch.Tensor]] = {}
+        self._other: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # module -> its masked params
         self._handles: list = []
         if masks is None:
             self.masks = [torch.ones_like(p, memory_format=torch.contiguous_format).detach() for p in self.params]
@@ -148,10 +149,10 @@ class MaskSet:
         """Mask the same-named parameters of another module (EMA copy); name lookup cached per module."""
         if not self.enabled:
             return
-        ts = self._other.get(id(module))
+        ts = self._other.get(module)
         if ts is None:
             ts = [module.get_parameter(n) for n in self.names]
-            self._other[id(module)] = ts
+            self._other[module] = ts
         torch._foreach_mul_([t.data for t in ts], [m.to(t.dtype) for t, m in zip(ts, self.masks)])
 
     def attach(self, optimizer: torch.optim.Optimizer) -> None:
