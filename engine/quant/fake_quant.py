@@ -17,25 +17,13 @@ on other devices everything stays in tensor ops (no host sync).
 from __future__ import annotations
 
 import math
-import struct
 import weakref
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.quant.observers import EPS, affine_qparams, ema_minmax_, symmetric_qparams
-
-
-def f32(v: float) -> float:
-    """Round a Python float to the nearest float32 (scales are float32 in torch and in ONNX)."""
-    return struct.unpack("f", struct.pack("f", v))[0]
-
-
-# Adding then subtracting 1.5 * 2**23 rounds a float32 of magnitude < 2**22 to the nearest integer, ties to
-# even (IEEE addition does the rounding). torch.round on CPU is ~25x slower than an add, and the rounded
-# values here are clamped codes (|t| <= 255), so the trick is exact.
-_MAGIC = 12582912.0
+from engine.quant.observers import affine_qparams, affine_qparams_py, ema_minmax_, f32, symmetric_qparams
 
 
 class _RoundSTE(torch.autograd.Function):
@@ -71,16 +59,6 @@ def fake_quant(x: torch.Tensor, scale, zero_point, qmin: int, qmax: int) -> torc
     # Python qparams: hardtanh == clamp forward, and its backward is one fused pass (clamp's is three).
     lo, hi = (qmin - zero_point) * scale, (qmax - zero_point) * scale
     return _RoundSTE.apply(F.hardtanh(x, lo, hi), scale, 1.0 / scale)
-
-
-def affine_qparams_py(mn: float, mx: float, qmin: int, qmax: int) -> tuple[float, int]:
-    """Python-float twin of `observers.affine_qparams` (same rules: 0 in range, float32 scale)."""
-    lo, hi = min(mn, 0.0), max(mx, 0.0)
-    if math.isinf(lo) or math.isinf(hi):
-        lo, hi = 0.0, 1.0
-    scale = f32(max((hi - lo) / float(qmax - qmin), EPS))
-    zp = int(min(max(qmin - round(lo / scale), qmin), qmax))
-    return scale, zp
 
 
 class _SharedResults:

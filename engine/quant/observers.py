@@ -5,9 +5,13 @@
   +inf/-inf) initialises them. Why EMA: QAT batches vary; a running range is stabler than the last batch.
 - `affine_qparams(mn, mx, qmin, qmax)`: asymmetric scale / zero point with 0 inside the range.
 - `symmetric_qparams(amax, qmax)`: per-channel symmetric scale (zero point 0).
+- `affine_qparams_py`, `f32`: the same on Python floats (the CPU fast path of `ActFakeQuant`).
 """
 
 from __future__ import annotations
+
+import math
+import struct
 
 import torch
 
@@ -39,3 +43,24 @@ def affine_qparams(mn: torch.Tensor, mx: torch.Tensor, qmin: int, qmax: int) -> 
 def symmetric_qparams(amax: torch.Tensor, qmax: int) -> torch.Tensor:
     """Per-channel scale so that +-amax maps to +-qmax (zero point 0)."""
     return torch.clamp(amax.float() / float(qmax), min=EPS)
+
+
+def f32(v: float) -> float:
+    """Round a Python float to the nearest float32 (scales are float32 in torch and in ONNX)."""
+    return struct.unpack("f", struct.pack("f", v))[0]
+
+
+# Adding then subtracting 1.5 * 2**23 rounds a float32 of magnitude < 2**22 to the nearest integer, ties to
+# even (IEEE addition does the rounding). torch.round on CPU is ~25x slower than an add, and the rounded
+# values here are clamped codes (|t| <= 255), so the trick is exact.
+_MAGIC = 12582912.0
+
+
+def affine_qparams_py(mn: float, mx: float, qmin: int, qmax: int) -> tuple[float, int]:
+    """Python-float twin of `observers.affine_qparams` (same rules: 0 in range, float32 scale)."""
+    lo, hi = min(mn, 0.0), max(mx, 0.0)
+    if math.isinf(lo) or math.isinf(hi):
+        lo, hi = 0.0, 1.0
+    scale = f32(max((hi - lo) / float(qmax - qmin), EPS))
+    zp = int(min(max(qmin - round(lo / scale), qmin), qmax))
+    return scale, zp

@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 from typing import Iterator
 
-import torch
 from torch import nn
 
 from engine.pruning.params import in_scope
