@@ -50,12 +50,6 @@ def f32(v: float) -> float:
     return struct.unpack("f", struct.pack("f", v))[0]
 
 
-# Adding then subtracting 1.5 * 2**23 rounds a float32 of magnitude < 2**22 to the nearest integer, ties to
-# even (IEEE addition does the rounding). torch.round on CPU is ~25x slower than an add, and the rounded
-# values here are clamped codes (|t| <= 255), so the trick is exact.
-_MAGIC = 12582912.0
-
-
 def affine_qparams_py(mn: float, mx: float, qmin: int, qmax: int) -> tuple[float, int]:
     """Python-float twin of `observers.affine_qparams` (same rules: 0 in range, float32 scale)."""
     lo, hi = min(mn, 0.0), max(mx, 0.0)
