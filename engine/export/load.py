@@ -1,5 +1,5 @@
-"""Load any supported weights for export: recipec checkpoints (dense, pruned, QAT) or ultralytics /
-SparseZoo `.pt` files (through `yolo.load_model`).
+"""Load any supported weights for export: recipec checkpoints (dense, pruned, QAT), ultralytics /
+SparseZoo `.pt` files (through `yolo.load_model`), or a `zoo:` stub (resolved by `engine.zoo`).
 
 A recipec checkpoint with QAT state gives back the QAT-prepared model with its trained qparams
 (`prepare_from_state`), so the export has the same Q/DQ as training. Masks need no work here: the float
@@ -42,6 +42,10 @@ def load_for_export(weights: str | Path) -> Loaded:
     from engine.quant.qat import prepare_from_state
     from yolo.checkpoint import load_model
 
+    from engine import zoo
+
+    if zoo.is_stub(str(weights)):
+        weights = zoo.resolve_weights(str(weights))  # ZooError (a ValueError) says how to pass a file
     p = Path(weights)
     data = None
     if p.is_file():
