@@ -8,8 +8,8 @@ Stages (each a call of the engine's Python API, no subprocesses):
 4. transfer: sparse transfer learning onto B with the seed's `yolov5s_transfer_pruned_quantized.yaml`
    (ConstantPruning of every prunable weight, QAT in the last epochs); the Detect head is re-initialised
    for B's 4 classes, as YOLOv5 does for a new `nc`;
-5. export: the final QAT model to INT8 QDQ ONNX and its float weights to FP32 ONNX, both verified against
-   torch with onnxruntime (`engine.export.verify`);
+5. export: the final QAT model to INT8 QDQ ONNX and the transfer run's best pre-QAT checkpoint
+   (`best_pruned.pt`) to FP32 ONNX, both verified against torch with onnxruntime (`engine.export.verify`);
 6. measure: mAP of every stage on its task's val split, zeros before/after transfer at the same positions,
    ONNX sizes, onnxruntime latency FP32 vs INT8.
 
@@ -52,9 +52,9 @@ class DemoConfig:
     n_val: int = 32               # synthetic val images per task
     size_range: tuple[int, int] = (160, 320)  # synthetic image sides, pixels
     batch: int = 8
-    dense_epochs: int = 10
+    dense_epochs: int = 15
     prune_epochs: int = 10        # the GMP recipe needs >= 8 (pruning runs from epoch 4 to 0.6 * epochs)
-    transfer_epochs: int = 6      # QAT runs in the last 2
+    transfer_epochs: int = 15     # QAT runs in the last 2
     weights: str | None = None    # dense start: a .pt file; None = yolov5n from scratch
     seed: int = 0
     bench_iters: int = 30         # timed onnxruntime runs per model (after 5 warm-up runs)
@@ -82,7 +82,7 @@ class DemoResult:
 
     @property
     def ok(self) -> bool:
-        return bool(self.sparsity.get("kept_exactly")) and all(v.get("ok") for v in self.verify.values()) \
+        return bool(self.sparsity.get("kept_exactly")) and bool(self.sparsity.get("fp32_kept_exactly")) and all(v.get("ok") for v in self.verify.values()) \
             and set(self.verify) == {"fp32", "int8"}
 
     def to_json(self) -> dict:
@@ -250,19 +250,23 @@ def run_demo(cfg: DemoConfig, log: Callable[[str], None] = print,
     res.runs["transfer"] = str(transfer)
     lap("transfer")
 
-    stage("5/6 export: INT8 QDQ ONNX (the QAT model) and FP32 ONNX (its float weights), verified with onnxruntime")
+    stage("5/6 export: INT8 QDQ ONNX (the final QAT model) and FP32 ONNX (the best pre-QAT checkpoint), verified "
+          "with onnxruntime")
     from engine.export.load import load_for_export
     from yolo.checkpoint import load_model
 
     final = transfer / "weights" / "last.pt"
     qat_model = load_for_export(final).model
-    float_model = load_model(final)
+    # FP32 baseline: the transfer run's best checkpoint before QAT started (what one would ship without QAT)
+    pre_qat = transfer / "weights" / "best_pruned.pt"
+    res.runs["fp32_source"] = str(pre_qat if pre_qat.is_file() else final)
+    float_model = load_model(res.runs["fp32_source"])
     exp = out / "export"
     exp.mkdir(parents=True, exist_ok=True)
     images = sorted((out / "data" / "shapes-b" / "images" / "val").glob("*.png"))[:4]
-    meta = {"source_weights": str(final)}
-    for key, model in (("int8", qat_model), ("fp32", float_model)):
-        res.onnx[key], res.verify[key] = _export(model, exp / f"transfer_{key}.onnx", cfg, images, meta)
+    for key, model, src in (("int8", qat_model, final), ("fp32", float_model, res.runs["fp32_source"])):
+        res.onnx[key], res.verify[key] = _export(model, exp / f"transfer_{key}.onnx", cfg, images,
+                                                 {"source_weights": str(src)})
     lap("export")
 
     stage("6/6 measure: mAP of every stage, zeros kept, ONNX size and onnxruntime latency")
@@ -270,7 +274,8 @@ def run_demo(cfg: DemoConfig, log: Callable[[str], None] = print,
     from yolo.val import OnnxModel
 
     pruned_model = load_model(prune / "weights" / "last.pt")
-    res.sparsity = compare_zeros(pruned_model, float_model)
+    res.sparsity = compare_zeros(pruned_model, load_model(final))
+    res.sparsity["fp32_kept_exactly"] = compare_zeros(pruned_model, float_model)["kept_exactly"]
     names = {t: _names(data[t]) for t in data}
     loaders = {t: _val_loader(cfg, data[t]) for t in data}
     torch.manual_seed(cfg.seed)

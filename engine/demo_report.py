@@ -1,7 +1,7 @@
 """The demo's final table (rich): one row per model, then the two invariants the demo exists to show.
 
-Rows: dense (torch, task A), pruned (torch, task A), transfer (torch QAT model, task B), FP32 ONNX and INT8
-ONNX (onnxruntime, task B). Columns: task, mAP50, mAP50-95, sparsity of the prunable weights, ONNX size
+Rows: dense (torch, task A), pruned (torch, task A), transfer (torch QAT model, task B), FP32 ONNX (the
+transfer run's best pre-QAT checkpoint) and INT8 ONNX (the final QAT model) (onnxruntime, task B). Columns: task, mAP50, mAP50-95, sparsity of the prunable weights, ONNX size
 (raw and gzip: zeros compress), onnxruntime latency at batch 1. Below: whether every zero of the pruned start
 is still zero after transfer (same positions) and whether both exports passed verification.
 """
@@ -24,6 +24,8 @@ def summary_lines(res: Any) -> list[str]:
             if s.get("kept_exactly") else
             f"SPARSITY NOT KEPT: {s.get('zeros_kept', 0):,} of {s.get('zeros_before', 0):,} zeros kept; "
             f"lost in {', '.join(s.get('lost_in', [])[:4]) or 'n/a'}")
+    if s.get("kept_exactly") and not s.get("fp32_kept_exactly", True):
+        kept += "; BUT the FP32 export's checkpoint lost zeros"
     if s.get("reinitialised"):
         kept += f"; {len(s['reinitialised'])} Detect output convs re-initialised for task B's classes (dense)"
     lines = [kept]
@@ -62,6 +64,8 @@ def render(res: Any, cfg: Any, console: Any = None) -> None:
         t.add_row(label, m["task"], f"{m['map50']:.3f}", f"{m['map50_95']:.3f}",
                   "0%" if label == "dense" else (f"{100 * sp:.1f}%" if sp is not None else ""), size, lat)
     console.print(t)
+    console.print("transfer = the final QAT model in torch; int8 onnx = its export; fp32 onnx = the transfer run's "
+                  "best checkpoint before QAT. Task A val for dense/pruned, task B val for the rest.", style="dim")
     if "fp32" in res.onnx and "int8" in res.onnx and "median_ms" in res.onnx["int8"]:
         f, q = res.onnx["fp32"], res.onnx["int8"]
         console.print(f"INT8 vs FP32 (onnxruntime, batch 1, median of {q['iters']}): "
