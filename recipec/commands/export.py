@@ -59,7 +59,7 @@ def export(
     batch: int = typer.Option(1, "--batch", help="Batch size baked into the graph (see --dynamic)."),
     dynamic: bool = typer.Option(False, "--dynamic", help="Dynamic batch and image size axes."),
     opset: int = typer.Option(17, "--opset", help="ONNX opset (>= 13 for quantized models)."),
-    out: Path = typer.Option(None, "--out", "-o", help="Output .onnx path (default: WEIGHTS with .onnx)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Output .onnx path (default: ./<weights stem>.onnx)."),
     do_verify: bool = typer.Option(True, "--verify/--no-verify", help="Run and compare with onnxruntime."),
     images: list[Path] = typer.Option(None, "--images", help="Images for --verify (default: shared sample images)."),
 ) -> None:
@@ -77,8 +77,8 @@ def export(
         loaded = load_for_export(weights)
     except (CheckpointError, RecipecError, ValueError) as e:
         _fail(str(e))
-    if out is None:
-        out = Path(weights).with_suffix(".onnx") if Path(weights).is_file() else Path(f"{Path(weights).name}.onnx")
+    if out is None:  # in the current folder: the weights may sit in a read-only place
+        out = Path(f"{Path(str(weights).split('?')[0]).stem}.onnx")
     meta = {"recipe_sha256": loaded.recipe_sha256, "source_weights": str(weights), "phase": loaded.phase}
     try:
         info = export_onnx(loaded.model, out, imgsz=imgsz, batch=batch, dynamic=dynamic, opset=opset,
