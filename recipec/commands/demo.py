@@ -101,10 +101,14 @@ def demo(
         if log_file is not None:
             log_file.write(f"== {title}\n")
 
+    from engine.export.onnx_export import ExportError
+
     try:
         res = run_demo(cfg, log=log, stage=stage)
-    except DemoError as e:
+    except (DemoError, ExportError) as e:
         _fail(str(e))
+    except OSError as e:
+        _fail(f"{e.filename or out}: {e.strerror or e}")
     finally:
         if log_file is not None:
             log_file.close()
