@@ -190,16 +190,25 @@ class WeightFakeQuant(nn.Module):
 
     def forward(self, w: torch.Tensor) -> torch.Tensor:
         shape = (-1,) + (1,) * (w.dim() - 1)
+        amax = None
         if self.observer_enabled:
             with torch.no_grad():
-                s = symmetric_qparams(w.detach().abs().reshape(w.shape[0], -1).amax(1), self.qmax)
+                amax = w.detach().abs().reshape(w.shape[0], -1).amax(1)
+                s = symmetric_qparams(amax, self.qmax)
                 self.scale.copy_(s)
         else:
             s = self.scale
         if not self.fake_quant_enabled:
             return w
         s = s.reshape(shape)  # symmetric: zero point 0, range [qmin s, qmax s]
-        return _RoundSTE.apply(torch.clamp(w, self.qmin * s, self.qmax * s), s, 1.0 / s)
+        lo, hi = self.qmin * s, self.qmax * s
+        if amax is not None:
+            # Every weight lies inside the range it was just observed from, but qmax * (amax / qmax) can
+            # round a hair below amax in float: widen the clamp to the observed range so the largest
+            # weight keeps its straight-through gradient (round() still maps it to qmax, as torch does).
+            a = amax.reshape(shape)
+            lo, hi = torch.minimum(lo, -a), torch.maximum(hi, a)
+        return _RoundSTE.apply(torch.clamp(w, lo, hi), s, 1.0 / s)
 
     def extra_repr(self) -> str:
         return f"range=[{self.qmin}, {self.qmax}], per_channel(axis=0), symmetric"
