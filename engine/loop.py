@@ -97,8 +97,9 @@ def run(s: Session) -> dict[str, Any]:
     wdir = s.save_dir / "weights"
     last = wdir / "last.pt"
     stop_after = s.stop_after if s.stop_after is not None else _env_int(STOP_ENV)
-    scaler = torch.amp.GradScaler(s.device.type, enabled=s.amp and s.device.type == "cuda")
     ctx = s.runtime.ctx
+    amp = s.amp and s.device.type == "cuda" and ctx.flags.get("amp_enabled", True)  # off once QAT has started
+    scaler = torch.amp.GradScaler(s.device.type, enabled=amp)
     metrics: dict[str, float] = {}
     if main and not last.exists():
         _save(s, last, epoch=s.step // S, metrics={})  # a loadable last.pt exists from the very start
@@ -181,8 +182,8 @@ def run(s: Session) -> dict[str, Any]:
 
 
 def _on_qat_start(s: Session, scaler: torch.amp.GradScaler) -> None:
-    """QAT just switched on: stop the EMA, stop AMP, re-wrap for DDP (the module changed)."""
-    if s.amp and scaler.is_enabled():
+    """QAT just switched on (the runtime already cleared the EMA flag): stop AMP, re-wrap for DDP."""
+    if scaler.is_enabled():
         scaler._enabled = False  # as the SparseML YOLOv5 integration does
     if s.rewrap is not None:
         s.model = s.rewrap(_unwrap(s.model))
