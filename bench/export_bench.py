@@ -12,6 +12,11 @@ Two INT8 variants are timed:
   DQ -> Conv -> Q into QLinearConv (int8 VNNI kernels); SiLU still runs in float between Q/DQ pairs.
 Goal (issue 6): INT8 >= 2.5x faster than FP32 at batch 1.
 
+Measured (2026-11-28, this 2-core avx512_vnni CPU shared with other jobs, onnxruntime 1.32, `--threads 1
+--clock cpu`, yolov5n 640, 75 % sparse): FP32 25.2 ms; INT8 yolov5-idiom 41.3 ms (0.61x); INT8 conv-acts
+24.8 ms (1.02x). Goal NOT met with onnxruntime: per-op profiles show QLinearConv ~1.7x faster than the FP32
+convs, but the float SiLU between Q/DQ pairs (DequantizeLinear, Sigmoid, Mul, QuantizeLinear) costs it back.
+
     python bench/export_bench.py [--weights ../shared/external/weights/yolov5n.pt] [--imgsz 640]
         [--sparsity 0.75] [--threads 2] [--rounds 10] [--out bench_out]
 """
