@@ -49,6 +49,7 @@ class ModelEMA:
         """(ema floats, model floats, ema others, model others), cached per source model."""
         key = id(model)
         if getattr(self, "_cache_key", None) != key:
+            self._match_layout(model)
             src = model.state_dict(keep_vars=False)
             ema = self.ema.state_dict()
             if set(src) != set(ema):
@@ -59,6 +60,17 @@ class ModelEMA:
             self._cache = ([ema[n] for n in fl], [src[n] for n in fl], [ema[n] for n in ot], [src[n] for n in ot])
             self._cache_key = key
         return self._cache
+
+    @torch.no_grad()
+    def _match_layout(self, model: nn.Module) -> None:
+        """Give every EMA tensor the model tensor's strides: the model may go channels-last after this copy was
+        made (engine/train.py converts on CUDA), and ``_foreach_lerp_`` only fuses when both sides share strides."""
+        src = dict(model.named_parameters())
+        src.update(model.named_buffers())
+        for name, t in [*self.ema.named_parameters(), *self.ema.named_buffers()]:
+            s = src.get(name)
+            if s is not None and s.shape == t.shape and s.stride() != t.stride():
+                t.data = torch.empty_like(s, dtype=t.dtype, device=t.device).copy_(t.data)
 
     @torch.no_grad()
     def apply_masks(self, masks: Mapping[str, torch.Tensor]) -> None:

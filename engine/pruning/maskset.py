@@ -9,7 +9,8 @@ What: masks (1 = kept, 0 = pruned) for parameters addressed by name. Every enfor
 Why: SGD with momentum 0.937 + nesterov + weight decay moves zeros unless grad, momentum and weight are
 all masked; the EMA copy and resume are where peers lost sparsity.
 
-Masks live as float tensors in the parameter's dtype/device (a multiply is cheaper than a `where`);
+Masks live as float tensors in the parameter's dtype/device/memory layout (a multiply is cheaper than a
+`where`; equal strides keep `_foreach_mul_` on its fused path, also after a channels-last switch);
 `state_dict()` stores them as bool, by name, with a format version.
 """
 
@@ -64,6 +65,11 @@ def format_table(rows: Sequence[LayerSparsity]) -> str:
     return "\n".join(lines)
 
 
+def _laid_like(m: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """``m`` with ``p``'s strides (a copy only when they differ)."""
+    return m if m.stride() == p.stride() else torch.empty_like(p, dtype=m.dtype).copy_(m)
+
+
 class MaskSet:
     """Masks for `names` (parameters of `model`). Starts all-ones unless `masks` is given."""
 
@@ -73,8 +79,9 @@ class MaskSet:
         self.enabled = True
         self._other: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # module -> its masked params
         self._handles: list = []
+        self._probe = next((i for i, p in enumerate(self.params) if p.dim() == 4), None)
         if masks is None:
-            self.masks = [torch.ones_like(p, memory_format=torch.contiguous_format).detach() for p in self.params]
+            self.masks = [torch.ones_like(p).detach() for p in self.params]
         else:
             self.masks = []
             self.set_masks(masks)
@@ -94,8 +101,16 @@ class MaskSet:
         for n, p, m in zip(self.names, self.params, masks):
             if tuple(m.shape) != tuple(p.shape):
                 raise ValueError(f"mask for {n} has shape {tuple(m.shape)}, parameter {tuple(p.shape)}")
-            out.append(m.detach().to(device=p.device, dtype=p.dtype).contiguous())
+            out.append(_laid_like(m.detach().to(device=p.device, dtype=p.dtype), p))
         self.masks = out
+
+    def _match_layout(self) -> None:
+        """Re-lay the masks like their parameters when the model's memory format changed after they were made
+        (``model.to(memory_format=torch.channels_last)`` on CUDA): ``_foreach_mul_`` takes its fused path only
+        when both lists share strides. Checks one tensor per call (a 4-D one, which a format change moves)."""
+        i = self._probe
+        if i is not None and self.masks[i].stride() != self.params[i].stride():
+            self.masks = [_laid_like(m, p) for m, p in zip(self.masks, self.params)]
 
     def update(self, sparsity: float | Sequence[float], mask_type: MaskType = UNSTRUCTURED,
                global_: bool = False) -> None:
@@ -116,6 +131,7 @@ class MaskSet:
     def apply_(self) -> None:
         """Zero the pruned weights in place (one fused op)."""
         if self.enabled and self.params:
+            self._match_layout()
             torch._foreach_mul_(self.params, self.masks)
 
     @torch.no_grad()
@@ -123,6 +139,7 @@ class MaskSet:
         """Zero the gradients of pruned weights (one fused op over the params that have a grad)."""
         if not self.enabled:
             return
+        self._match_layout()
         pairs = [(p.grad, m) for p, m in zip(self.params, self.masks) if p.grad is not None]
         if pairs:
             torch._foreach_mul_([g for g, _ in pairs], [m for _, m in pairs])
@@ -132,6 +149,7 @@ class MaskSet:
         """Zero every per-parameter optimizer buffer shaped like the weight (momentum, exp_avg, ...)."""
         if not self.enabled:
             return
+        self._match_layout()
         bufs, ms = [], []
         for p, m in zip(self.params, self.masks):
             st = optimizer.state.get(p)
@@ -153,7 +171,7 @@ class MaskSet:
         if ts is None:
             ts = [module.get_parameter(n) for n in self.names]
             self._other[module] = ts
-        torch._foreach_mul_([t.data for t in ts], [m.to(t.dtype) for t, m in zip(ts, self.masks)])
+        torch._foreach_mul_([t.data for t in ts], [_laid_like(m.to(t.dtype), t) for t, m in zip(ts, self.masks)])
 
     def attach(self, optimizer: torch.optim.Optimizer) -> None:
         """Enforce around every `optimizer.step()`: grads masked before, weights + momentum after."""
