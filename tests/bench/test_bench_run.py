@@ -1,0 +1,53 @@
+"""bench/run.py: the one-command harness's JSON keys and table (the full --quick run is slow-marked)."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+KEYS = {"lint_s", "plan_s", "step_s", "train_images_per_s", "onnx_latency_ms"}
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_unknown_skip_part_is_a_usage_error(capsys):
+    assert _load().main(["--skip", "lint,bogus"]) == 2
+    assert "bogus" in capsys.readouterr().err
+
+
+def test_table_shows_every_part_and_missing_values():
+    r = {"device": "cpu", "quick": True, "threads": 2, "load_before": [1.0, 1, 1], "load_after": [2.0, 1, 1],
+         "lint_s": 0.5, "lint_cpu_s": 0.2, "plan_s": 0.9, "plan_cpu_s": 0.4,
+         "step_s": {"dense": 0.1, "masks": 0.102, "gmp": None, "qat": 0.12},
+         "step_ratio": {"dense": 1.0, "masks": 1.02, "gmp": None, "qat": 1.2},
+         "step_config": {"cfg": "yolov5n", "imgsz": 320, "batch": 8},
+         "train_images_per_s": None, "train_note": "no data",
+         "onnx_latency_ms": {"fp32": 10.0, "int8": 5.0, "int8_conv_acts": 4.0}, "onnx_ratio": 0.5,
+         "onnx_ratio_conv_acts": 0.4, "onnx_imgsz": 320}
+    text = _load().table(r)
+    for needle in ("recipec lint", "1.020", "<= 1.03", "no data", "int8 5.00 ms", "load 1.00 -> 2.00"):
+        assert needle in text, needle
+    assert " - " in text.split("gmp")[1].splitlines()[0] + " "
+
+
+@pytest.mark.slow
+def test_quick_run_writes_the_documented_json_keys(tmp_path):
+    out = tmp_path / "r.json"
+    r = subprocess.run([sys.executable, str(REPO / "bench" / "run.py"), "--quick", "--json", str(out)],
+                       capture_output=True, text=True, timeout=1200)
+    assert r.returncode == 0, r.stderr
+    res = json.loads(out.read_text())
+    assert KEYS <= set(res)
+    assert set(res["step_s"]) == {"dense", "masks", "gmp", "qat"}
+    assert res["lint_s"] > 0 and res["step_s"]["dense"] > 0
+    if res["onnx_latency_ms"] is not None:
+        assert {"fp32", "int8"} <= set(res["onnx_latency_ms"])
