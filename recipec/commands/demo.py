@@ -48,10 +48,11 @@ def demo(
                                  help="Dense start weights (.pt, e.g. a COCO yolov5n.pt); default: from scratch."),
     imgsz: int = typer.Option(None, "--imgsz", help="Image size in pixels, a multiple of 32 (default 160; 64 "
                                                     "with --fast)."),
-    dense_epochs: int = typer.Option(None, "--dense-epochs", help="Epochs of dense training on task A."),
-    prune_epochs: int = typer.Option(None, "--prune-epochs", help="Epochs of the GMP recipe (>= 8)."),
+    dense_epochs: int = typer.Option(None, "--dense-epochs", help="Epochs of dense training on task A (default 15; 1 with --fast)."),
+    prune_epochs: int = typer.Option(None, "--prune-epochs", help="Epochs of the GMP recipe, >= 8 (default 10; 8 with --fast)."),
     transfer_epochs: int = typer.Option(None, "--transfer-epochs",
-                                        help="Epochs of sparse transfer learning (>= 4; QAT in the last 2)."),
+                                        help="Epochs of sparse transfer learning, >= 4, QAT in the last 2 "
+                                             "(default 15; 4 with --fast)."),
     threads: int = typer.Option(None, "--threads", help="torch and onnxruntime threads (default: all cores, or 1 "
                                                         "when the CPU is already busy)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the data, init, batch order and augmentation."),
