@@ -220,6 +220,8 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
         if resume_ck.get("ema") is not None:
             ema.load_state_dict(resume_ck["ema"], int(resume_ck.get("updates", 0)))
         step, best = int(resume_ck["step"]), dict(resume_ck.get("best_fitness") or {})
+        ck.set_rng_state(resume_ck.get("rng"))  # global RNGs as they were (batch order and augmentation
+        # do not depend on them: they are seeded by (seed, epoch, index))
         if int(resume_ck.get("steps_per_epoch", S)) != S:
             raise TrainError(f"cannot resume: the checkpoint ran {resume_ck['steps_per_epoch']} steps per epoch, "
                              f"this loader has {S} (same data, --batch and world size needed)")
