@@ -86,8 +86,11 @@ def make_train_loader(data: Any, a: Any, hyp: dict, rank: int, world: int):
     return loader_for, len(sampler), ds
 
 
-def make_validate(data: Any, a: Any, train_ds: Any, hyp: dict, device: torch.device):
+def make_validate(data: Any, a: Any, train_ds: Any, hyp: dict, device: torch.device, loss_fn: Any = None):
     """validate(model) -> {P, R, mAP50, mAP50_95, val_losses}; ``.final_table(weights)`` renders the end table.
+
+    `loss_fn` (the training `YoloLoss`) makes validation also report the val box/obj/cls losses, from the
+    same forward pass (YOLOv5's `val/*_loss` columns).
 
     Returns None when the data has no val split (validation is then skipped, fitness stays 0)."""
     from yolo.data.dataset import create_dataloader
@@ -105,9 +108,12 @@ def make_validate(data: Any, a: Any, train_ds: Any, hyp: dict, device: torch.dev
     names = list(data.names)
 
     def validate(model) -> dict[str, float]:
-        r = yolo_validate(model, loader, device=device, names=names)
-        return {"P": r["precision"], "R": r["recall"], "mAP50": r["map50"], "mAP50_95": r["map50_95"],
-                "report": r}
+        r = yolo_validate(model, loader, device=device, names=names, loss_fn=loss_fn)
+        out = {"P": r["precision"], "R": r["recall"], "mAP50": r["map50"], "mAP50_95": r["map50_95"],
+               "report": r}
+        if "loss" in r:
+            out["val_losses"] = tuple(float(x) for x in r["loss"])
+        return out
 
     def final_table(weights) -> str:
         from yolo.checkpoint import load_model

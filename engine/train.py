@@ -259,7 +259,7 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
             "checkpoint_recipe": start.get("old_recipe_text"), "plan_version": getattr(plan, "version", 1)}
     meta["args"]["epochs"] = a.epochs
     session = Session(model=net, optimizer=optimizer, runtime=runtime, plan=plan, train_loader_for=loader_for,
-                      steps_per_epoch=S, loss_fn=loss_fn, validate=make_validate(data, a, dataset, hyp, device),
+                      steps_per_epoch=S, loss_fn=loss_fn, validate=make_validate(data, a, dataset, hyp, device, loss_fn),
                       save_dir=save_dir, meta=meta, ema=ema, device=device, amp=device.type == "cuda",
                       epochs=plan.epochs, step=step, best_fitness=best, log=say, progress=a.progress, rank=rank,
                       rewrap=rewrap, phase_of=phase_function(recipe, start_pruned=bool(start.get("masks"))))

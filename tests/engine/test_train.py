@@ -127,6 +127,9 @@ def test_run_outputs(run_a):
     with (out / "results.csv").open() as fh:
         rows = list(csv.reader(fh))
     assert tuple(rows[0]) == RESULT_COLUMNS and len(rows) == 3
+    for row in rows[1:]:  # val/box_loss, val/obj_loss, val/cls_loss come from the validation pass
+        vals = dict(zip(rows[0], row))
+        assert all(float(vals[f"val/{k}_loss"]) > 0 for k in ("box", "obj", "cls")), vals
     assert (out / "results.png").stat().st_size > 1000
     assert any("Class" in m and "mAP50-95" in m for m in logs)  # the final val table
     last = ck.load_checkpoint(w / "last.pt")
