@@ -7,8 +7,9 @@
 # 2 loader workers, hyp.scratch-low defaults, CPU. Runs are interleaved (ref, ours, [ours on the ref's torch])
 # REPEATS times so machine load drifts hit both alike; `uptime` is logged before every run.
 # What is measured, for both: wall seconds from the epoch's start (before the loader is iterated) to the end
-# of its last optimizer step, divided into the images of the epoch (validation excluded). Ours: the
-# "epoch k: X img/s" line engine/loop.py prints; the reference: bench/reference_train_timer.py's callbacks.
+# of its last optimizer step, divided into the images of the epoch (validation excluded). Ours:
+# bench/ours_train_timer.py (engine.train.train, the span of the loop's own "epoch k: X img/s" line, full
+# precision); the reference: bench/reference_train_timer.py (its train.main with timing callbacks).
 # Also the whole process wall time (model load, data scan, every validation, checkpoints) of each run.
 #
 # The reference lives ONLY in a throwaway venv outside the repo (never a project dependency):
@@ -52,13 +53,13 @@ for r in $(seq 1 "$REPEATS"); do
     run_timed "ref_$r" "$OUT/ref_$r.log" env TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 "$REF_PYTHON" \
         "$REPO/bench/reference_train_timer.py" --data "$OUT/coco128.yaml" --weights "$WEIGHTS" \
         --epochs "$EPOCHS" "${COMMON[@]}" --project "$OUT/ref_runs"
-    run_timed "ours_$r" "$OUT/ours_$r.log" env -C "$REPO" "$OUR_PYTHON" -m recipec train \
-        --data "$OUT/coco128.yaml" --weights "$WEIGHTS" --epochs "$EPOCHS" "${COMMON[@]}" --no-progress \
+    run_timed "ours_$r" "$OUT/ours_$r.log" "$OUR_PYTHON" "$REPO/bench/ours_train_timer.py" \
+        --data "$OUT/coco128.yaml" --weights "$WEIGHTS" --epochs "$EPOCHS" "${COMMON[@]}" \
         --project "$OUT/ours_runs"
     if [ "${OURS_ON_REF_TORCH:-0}" = 1 ]; then
-        run_timed "oursreftorch_$r" "$OUT/oursreftorch_$r.log" env -C "$REPO" PYTHONPATH="$REPO" \
-            "$REF_PYTHON" -m recipec train --data "$OUT/coco128.yaml" --weights "$WEIGHTS" --epochs "$EPOCHS" \
-            "${COMMON[@]}" --no-progress --project "$OUT/oursreftorch_runs"
+        run_timed "oursreftorch_$r" "$OUT/oursreftorch_$r.log" "$REF_PYTHON" "$REPO/bench/ours_train_timer.py" \
+            --data "$OUT/coco128.yaml" --weights "$WEIGHTS" --epochs "$EPOCHS" "${COMMON[@]}" \
+            --project "$OUT/oursreftorch_runs"
     fi
 done
 
@@ -72,11 +73,8 @@ loads = dict(re.findall(r"^(\S+) load: (.*)$", (out / "load.log").read_text(), r
 runs = {}
 for log in sorted(out.glob("*_*.log")):
     name, text = log.stem, log.read_text(errors="replace")
-    if name.startswith("ref_"):
-        m = [l for l in text.splitlines() if l.startswith('{"trainer"')]
-        eps = [e["images_per_s"] for e in json.loads(m[-1])["epochs"]] if m else []
-    else:
-        eps = [float(x) for x in re.findall(r"^epoch \d+: ([0-9.]+) img/s", text, re.M)]
+    m = [l for l in text.splitlines() if l.startswith('{"trainer"')]
+    eps = [e["images_per_s"] for e in json.loads(m[-1])["epochs"]] if m else []
     runs[name] = {"epoch_images_per_s": eps, "wall_s": float(walls.get(name, "nan")), "load": loads.get(name)}
 summary = {"runs": runs}
 for kind in ("ref", "ours", "oursreftorch"):
