@@ -24,6 +24,7 @@ convs, but the float SiLU between Q/DQ pairs (DequantizeLinear, Sigmoid, Mul, Qu
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from pathlib import Path
@@ -33,6 +34,9 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "external"
+
+
+VARIANTS = {}  # filled in main() from --variants
 
 
 def calib_images(n: int, imgsz: int) -> torch.Tensor:
@@ -55,7 +59,7 @@ def build(weights: str, sparsity: float, imgsz: int, out: Path, calib: torch.Ten
     MaskSet(m, resolve_params(m, "__ALL_PRUNABLE__").names).update(sparsity)
     paths = {"fp32": out / "fp32.onnx"}
     export_onnx(m, paths["fp32"], imgsz=imgsz)
-    for name, spec in (("int8 yolov5-idiom", QuantSpec()), ("int8 conv-acts", QuantSpec(quantize_conv_activations=True))):
+    for name, spec in VARIANTS.items():
         q = prepare_qat(copy.deepcopy(m), spec)
         q.train()
         freeze_bn_stats(q)
@@ -79,9 +83,17 @@ def main() -> None:
     ap.add_argument("--iters", type=int, default=5, help="runs per model per round")
     ap.add_argument("--calib", type=int, default=16, help="calibration images")
     ap.add_argument("--out", default="runs/export_bench")
-    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                    help="cpu = process CPU time (use with --threads 1 on a shared machine)")
+    ap.add_argument("--variants", default="int8-graph",
+                    help="comma list of INT8 variants: int8-graph, conv-acts, yolov5-idiom")
     a = ap.parse_args()
+    from engine.quant import QuantSpec
+
+    rest = tuple(f"model.{i}" for i in range(1, 25))  # yolov5n: everything but the stem conv
+    specs = {"int8-graph": QuantSpec(quantize_silu=True),
+             "int8-graph-stem-fp32": QuantSpec(quantize_silu=True, submodules=rest), "conv-acts": QuantSpec(quantize_conv_activations=True),
+             "yolov5-idiom": QuantSpec()}
+    for v in a.variants.split(","):
+        VARIANTS["int8 " + v.strip()] = specs[v.strip()]
 
     from engine.export.bench import ort_session
 
@@ -92,18 +104,23 @@ def main() -> None:
     for s in sessions.values():
         for _ in range(3):
             s.run(None, {"images": x})
-    clock = time.perf_counter if a.clock == "wall" else time.process_time
+    cpu = {k: [] for k in sessions}
+    load0 = os.getloadavg()[0]
     for _ in range(a.rounds):
         for k, s in sessions.items():
-            t = clock()
+            t, c = time.perf_counter(), time.process_time()
             for _ in range(a.iters):
                 s.run(None, {"images": x})
-            times[k].append((clock() - t) * 1000 / a.iters)
-    fp32 = min(times["fp32"])
-    print(f"{Path(a.weights).name}, sparsity {a.sparsity}, imgsz {a.imgsz}, batch 1, onnxruntime threads {a.threads}, {a.clock} clock")
-    print(f"{'model':<20} {'min ms':>8} {'median ms':>10} {'speed-up vs fp32 (min)':>24}")
-    for k, ts in times.items():
-        print(f"{k:<20} {min(ts):8.2f} {statistics.median(ts):10.2f} {fp32 / min(ts):23.2f}x")
+            times[k].append((time.perf_counter() - t) * 1000 / a.iters)
+            cpu[k].append((time.process_time() - c) * 1000 / a.iters)
+    load1 = os.getloadavg()[0]
+    print(f"{Path(a.weights).name}, sparsity {a.sparsity}, imgsz {a.imgsz}, batch 1, onnxruntime threads {a.threads}, "
+          f"{a.rounds} rounds x {a.iters} runs interleaved, load average {load0:.1f} -> {load1:.1f}")
+    print(f"{'model':<22} {'wall med':>9} {'wall min':>9} {'cpu med':>9} {'cpu min':>9} {'x fp32 (wall med)':>18} {'x fp32 (cpu med)':>17}")
+    fw, fc = statistics.median(times["fp32"]), statistics.median(cpu["fp32"])
+    for k in times:
+        w, c = statistics.median(times[k]), statistics.median(cpu[k])
+        print(f"{k:<22} {w:9.2f} {min(times[k]):9.2f} {c:9.2f} {min(cpu[k]):9.2f} {fw / w:17.2f}x {fc / c:16.2f}x")
     print("goal: INT8 >= 2.5x faster than FP32. onnxruntime ignores unstructured sparsity (dense kernels).")
 
 

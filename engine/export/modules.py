@@ -5,6 +5,10 @@
 - every `QATConvBn` / `QATConv2d` -> `QConvExport`: input Q/DQ (uint8, per tensor), the folded weight
   through a per-channel Q/DQ (int8, axis 0), conv, optional output Q/DQ, act;
 - every `QATAdd` -> `QAddExport` (both inputs through Q/DQ).
+With `QuantSpec.quantize_silu` (the int8-graph layout) the same modules also emit the conv-output,
+sigmoid-output and SiLU-output Q/DQ (SiLU as Sigmoid + Mul) and the add-output Q/DQ, and skip the input
+Q/DQ of a tensor that already came out of one (the same tag rule as the QAT forward, so the ONNX
+computes exactly what the fake-quant model computes).
 torch's exporter emits `torch.fake_quantize_*` as QuantizeLinear + DequantizeLinear; `engine.export.onnx`
 then stores each weight as an int8 initializer (exact zeros stay zeros: round(0 / s) = 0).
 The qparams used are the trained ones (frozen scale when the observer was disabled; otherwise the
@@ -19,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.quant.fake_quant import is_quantized, mark_quantized
 from engine.quant.fold import QATAdd, QATConv2d, QATConvBn, fold_conv_bn
 from engine.quant.observers import symmetric_qparams
 from engine.quant.qat import _is_conv_bn_block
@@ -48,7 +53,9 @@ class QConvExport(nn.Module):
     """Q/DQ(input) -> Conv(Q/DQ(weight)) [-> Q/DQ(output)] -> act, all qparams constant."""
 
     def __init__(self, conv: nn.Conv2d, w: torch.Tensor, b: torch.Tensor | None, w_scale: torch.Tensor,
-                 a_qp: tuple[float, int], o_qp: tuple[float, int] | None, act: nn.Module):
+                 a_qp: tuple[float, int], o_qp: tuple[float, int] | None, act: nn.Module,
+                 s_qp: tuple[float, int] | None = None, m_qp: tuple[float, int] | None = None,
+                 int8_graph: bool = False):
         super().__init__()
         self.stride, self.padding, self.dilation, self.groups = conv.stride, conv.padding, conv.dilation, conv.groups
         self.register_buffer("weight", w.detach().clone())
@@ -56,25 +63,41 @@ class QConvExport(nn.Module):
         self.register_buffer("w_scale", w_scale.detach().float().clone())
         self.register_buffer("w_zp", torch.zeros(w.shape[0], dtype=torch.int32))
         self.a_qp, self.o_qp, self.act = a_qp, o_qp, act
+        self.s_qp, self.m_qp, self.int8_graph = s_qp, m_qp, int8_graph
 
     def forward(self, x):
-        x = torch.fake_quantize_per_tensor_affine(x, self.a_qp[0], self.a_qp[1], 0, 255)
+        if not (self.int8_graph and is_quantized(x)):
+            x = _fq(x, self.a_qp)
         w = torch.fake_quantize_per_channel_affine(self.weight, self.w_scale, self.w_zp, 0, W_QMIN, W_QMAX)
         y = F.conv2d(x, w, self.bias, self.stride, self.padding, self.dilation, self.groups)
         if self.o_qp is not None:
-            y = torch.fake_quantize_per_tensor_affine(y, self.o_qp[0], self.o_qp[1], 0, 255)
-        return self.act(y)
+            y = _fq(y, self.o_qp)
+        if self.s_qp is not None:  # SiLU as Sigmoid -> Q/DQ -> Mul -> Q/DQ (QLinearSigmoid, QLinearMul)
+            y = _fq(y * _fq(torch.sigmoid(y), self.s_qp), self.m_qp)
+        else:
+            y = self.act(y)
+            if self.m_qp is not None:
+                y = _fq(y, self.m_qp)
+        return mark_quantized(y) if self.int8_graph else y
+
+
+def _fq(x, qp: tuple[float, int]):
+    return torch.fake_quantize_per_tensor_affine(x, qp[0], qp[1], 0, 255)
 
 
 class QAddExport(nn.Module):
     def __init__(self, qa: QATAdd):
         super().__init__()
         self.qp_a, self.qp_b = qa.aq_a.qparams(), qa.aq_b.qparams()
+        self.int8_graph = getattr(qa, "int8_graph", False)
+        self.qp_o = qa.oq.qparams() if getattr(qa, "oq", None) is not None else None
 
     def forward(self, a, b):
-        a = torch.fake_quantize_per_tensor_affine(a, self.qp_a[0], self.qp_a[1], 0, 255)
-        b = torch.fake_quantize_per_tensor_affine(b, self.qp_b[0], self.qp_b[1], 0, 255)
-        return a + b
+        if self.int8_graph:
+            a = a if is_quantized(a) else _fq(a, self.qp_a)
+            b = b if is_quantized(b) else _fq(b, self.qp_b)
+            return mark_quantized(_fq(a + b, self.qp_o))
+        return _fq(a, self.qp_a) + _fq(b, self.qp_b)
 
 
 def _weight_scale(wq, w: torch.Tensor) -> torch.Tensor:
@@ -91,14 +114,18 @@ def quantized_weight(m: nn.Module) -> torch.Tensor:
     return torch.fake_quantize_per_channel_affine(w, s, torch.zeros(w.shape[0], dtype=torch.int32), 0, W_QMIN, W_QMAX)
 
 
+def _qp(fq) -> tuple[float, int] | None:
+    return fq.qparams() if fq is not None else None
+
+
 def _convert(m: nn.Module) -> nn.Module | None:
     if isinstance(m, QATConvBn):
         w, b = m.folded()
-        oq = m.oq.qparams() if m.oq is not None else None
-        return QConvExport(m.conv, w, b, _weight_scale(m.wq, w), m.aq.qparams(), oq, m.act)
+        return QConvExport(m.conv, w, b, _weight_scale(m.wq, w), m.aq.qparams(), _qp(m.oq), m.act,
+                           _qp(getattr(m, "sq", None)), _qp(getattr(m, "mq", None)), getattr(m, "int8_graph", False))
     if isinstance(m, QATConv2d):
-        oq = m.oq.qparams() if m.oq is not None else None
-        return QConvExport(m, m.weight, m.bias, _weight_scale(m.wq, m.weight), m.aq.qparams(), oq, nn.Identity())
+        return QConvExport(m, m.weight, m.bias, _weight_scale(m.wq, m.weight), m.aq.qparams(), _qp(m.oq),
+                           nn.Identity(), int8_graph=getattr(m, "int8_graph", False))
     if isinstance(m, QATAdd):
         return QAddExport(m)
     if _is_conv_bn_block(m):

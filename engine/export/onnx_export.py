@@ -98,6 +98,47 @@ def _quantize_weight_initializers(model) -> int:
     return converted
 
 
+def _dedupe_qdq(model) -> int:
+    """Merge QuantizeLinear / DequantizeLinear nodes that read the same tensor with equal qparams (two
+    quantizers observing one tensor, e.g. C3's cv1 and cv2, calibrate to the same scale): one Q per tensor
+    lets onnxruntime fuse the producer into its QLinear* op (its QDQ selectors want a single Q consumer).
+    Exact: identical inputs and parameters give identical outputs. Returns how many nodes were dropped."""
+    from onnx import numpy_helper
+
+    g = model.graph
+    inits = {i.name: i for i in g.initializer}
+    graph_outputs = {o.name for o in g.output}
+
+    def val(name: str) -> bytes | None:
+        if name not in inits:
+            return None
+        a = numpy_helper.to_array(inits[name])
+        return a.dtype.str.encode() + repr(a.shape).encode() + a.tobytes()
+
+    seen: dict[tuple, str] = {}
+    rename: dict[str, str] = {}
+    drop = []
+    for node in g.node:
+        for k, name in enumerate(node.input):
+            if name in rename:
+                node.input[k] = rename[name]
+        if node.op_type not in ("QuantizeLinear", "DequantizeLinear") or node.output[0] in graph_outputs:
+            continue
+        params = tuple(val(i) for i in node.input[1:])
+        if any(p is None for p in params):
+            continue
+        attrs = tuple(sorted((a.name, a.i) for a in node.attribute))
+        key = (node.op_type, node.input[0], params, attrs)
+        if key in seen:
+            rename[node.output[0]] = seen[key]
+            drop.append(node)
+        else:
+            seen[key] = node.output[0]
+    for node in drop:
+        g.node.remove(node)
+    return len(drop)
+
+
 def _set_meta(model, meta: dict[str, str]) -> None:
     del model.metadata_props[:]
     for k, v in meta.items():
@@ -146,6 +187,8 @@ def export_onnx(model: nn.Module, path: str | Path, *, imgsz: int | tuple[int, i
     m = onnx.load(str(path))
     _constants_to_initializers(m)
     n_int8 = _quantize_weight_initializers(m) if quantized else 0
+    if quantized:
+        _dedupe_qdq(m)
     meta = {
         "producer": "recipec",
         "names": json.dumps(list(getattr(model, "names", []))),

@@ -67,6 +67,21 @@ def fake_quant(x: torch.Tensor, scale, zero_point, qmin: int, qmax: int) -> torc
     return _RoundSTE.apply(F.hardtanh(x, lo, hi), scale, 1.0 / scale)
 
 
+_QMARK = "_recipec_quantized"
+
+
+def mark_quantized(t: torch.Tensor) -> torch.Tensor:
+    """Tag `t` as the output of a fake-quant (`QuantSpec.quantize_silu` layout): the next quantized
+    input that receives it as is skips its own fake-quant (one Q/DQ per tensor). Returns `t`."""
+    setattr(t, _QMARK, True)
+    return t
+
+
+def is_quantized(t: torch.Tensor) -> bool:
+    """True when `t` was tagged by `mark_quantized` (the tag does not survive any op on `t`)."""
+    return bool(getattr(t, _QMARK, False))
+
+
 class _SharedResults:
     """A few recent (input -> output) results of ActFakeQuant calls, for quantizers that share an input.
 

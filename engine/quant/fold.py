@@ -11,6 +11,9 @@ and Parameter objects (optimizer, MaskSet) are unchanged. Forward:
   standard "simulated fold" so the quantized weight is the one that will be exported; the division by
   f is applied to the weight (linear: same result, no extra pass over the activation).
 - BN frozen (`freeze_bn_stats`) or eval: y = conv(aq(x), wq(w_f)) + b_f, exactly the exported math.
+With `QuantSpec.quantize_silu` the block ends in int8 too: y = oq(conv), out = mq(y * sq(sigmoid(y)))
+(SiLU spelled as the two ops onnxruntime fuses as QLinearSigmoid / QLinearMul), the output is tagged
+(`mark_quantized`) and an input that arrives tagged skips `aq` (it already sits on a uint8 grid).
 `QATConv2d` is the same for a bare conv (no BN; e.g. the Detect head's 1x1 convs); it subclasses
 `nn.Conv2d` and reuses the original `weight`/`bias` Parameters.
 """
@@ -21,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.quant.fake_quant import ActFakeQuant, WeightFakeQuant
+from engine.quant.fake_quant import ActFakeQuant, WeightFakeQuant, is_quantized, mark_quantized
 from engine.quant.spec import QuantSpec
 
 
@@ -56,12 +59,19 @@ class QATConvBn(nn.Module):
         qa, qw = spec.act_range, spec.weight_range
         self.aq = ActFakeQuant(*qa, spec.averaging_constant)
         self.wq = WeightFakeQuant(self.conv.out_channels, *qw)
-        self.oq = ActFakeQuant(*qa, spec.averaging_constant) if spec.quantize_conv_activations else None
+        self.int8_graph = spec.quantize_silu
+        out_q = spec.quantize_conv_activations or spec.quantize_silu
+        self.oq = ActFakeQuant(*qa, spec.averaging_constant) if out_q else None
+        silu = isinstance(self.act, nn.SiLU)
+        self.sq = ActFakeQuant(*qa, spec.averaging_constant) if spec.quantize_silu and silu else None
+        has_act = not isinstance(self.act, nn.Identity)
+        self.mq = ActFakeQuant(*qa, spec.averaging_constant) if spec.quantize_silu and has_act else None
         self.bn_frozen = False
         self._orig = [block]  # a list: not registered as a child (no duplicate state-dict keys)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.aq(x)
+        if not (self.int8_graph and is_quantized(x)):
+            x = self.aq(x)
         f = bn_factor(self.bn).reshape(-1, 1, 1, 1)
         w = self.wq(self.conv.weight * f)
         if self.training and not self.bn_frozen:
@@ -74,7 +84,13 @@ class QATConvBn(nn.Module):
             y = _conv(self.conv, x, w, beta + (b0 - self.bn.running_mean) * f.reshape(-1))
         if self.oq is not None:
             y = self.oq(y)
-        return self.act(y)
+        if self.sq is not None:
+            y = self.mq(y * self.sq(torch.sigmoid(y)))
+        else:
+            y = self.act(y)
+            if self.mq is not None:
+                y = self.mq(y)
+        return mark_quantized(y) if self.int8_graph else y
 
     def folded(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Float folded (weight, bias) from the current running stats (before weight fake-quant)."""
@@ -113,14 +129,19 @@ class QATConv2d(nn.Conv2d):
         qa, qw = spec.act_range, spec.weight_range
         new.aq = ActFakeQuant(*qa, spec.averaging_constant)
         new.wq = WeightFakeQuant(conv.out_channels, *qw)
-        new.oq = ActFakeQuant(*qa, spec.averaging_constant) if spec.quantize_conv_activations else None
+        new.int8_graph = spec.quantize_silu
+        out_q = spec.quantize_conv_activations or spec.quantize_silu
+        new.oq = ActFakeQuant(*qa, spec.averaging_constant) if out_q else None
         new._orig = [conv]
         new.train(conv.training)
         return new
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = _conv(self, self.aq(x), self.wq(self.weight), self.bias)
-        return self.oq(y) if self.oq is not None else y
+        if not (self.int8_graph and is_quantized(x)):
+            x = self.aq(x)
+        y = _conv(self, x, self.wq(self.weight), self.bias)
+        y = self.oq(y) if self.oq is not None else y
+        return mark_quantized(y) if self.int8_graph else y
 
     def strip(self) -> nn.Module:
         conv = self._orig[0]
@@ -130,16 +151,23 @@ class QATConv2d(nn.Conv2d):
 
 
 class QATAdd(nn.Module):
-    """Residual add with both inputs fake-quantized (uint8, per tensor)."""
+    """Residual add with both inputs fake-quantized (uint8, per tensor); with `quantize_silu`, inputs that
+    arrive already quantized are used as is and the sum is fake-quantized (`oq`) and tagged."""
 
     def __init__(self, add: nn.Module, spec: QuantSpec):
         super().__init__()
         qa = spec.act_range
         self.aq_a = ActFakeQuant(*qa, spec.averaging_constant)
         self.aq_b = ActFakeQuant(*qa, spec.averaging_constant)
+        self.int8_graph = spec.quantize_silu
+        self.oq = ActFakeQuant(*qa, spec.averaging_constant) if spec.quantize_silu else None
         self._orig = [add]
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        if self.int8_graph:
+            a = a if is_quantized(a) else self.aq_a(a)
+            b = b if is_quantized(b) else self.aq_b(b)
+            return mark_quantized(self.oq(self._orig[0](a, b)))
         return self._orig[0](self.aq_a(a), self.aq_b(b))
 
     def strip(self) -> nn.Module:

@@ -30,12 +30,19 @@ class QuantSpec:
     - `quantize_conv_activations`: False (the YOLOv5 idiom) = no fake-quant on conv outputs: one Q/DQ
       per tensor boundary, at each quantized conv's input. True adds a conv-output fake-quant too.
     - `quantize_add_inputs`: fake-quantize both inputs of each residual `Add`.
+    - `quantize_silu`: the "int8 graph" layout, for runtimes that fuse QDQ groups (onnxruntime): every
+      quantized conv block fake-quantizes its conv output, its sigmoid output and its SiLU output
+      (SiLU = y * sigmoid(y), so the runtime builds QLinearConv -> QLinearSigmoid -> QLinearMul), the
+      residual `Add` quantizes its output too, and a tensor that is already quantized (the output of such
+      a block / add) is not quantized again at the next input. Default False (the SparseML idiom); see
+      docs/export.md for the speed / training-cost trade-off.
     """
 
     submodules: tuple[str, ...] | None = None
     exclude_module_types: tuple[str, ...] = ()
     quantize_conv_activations: bool = False
     quantize_add_inputs: bool = True
+    quantize_silu: bool = False
     activation_bits: int = 8
     weight_bits: int = 8
     averaging_constant: float = 0.01
@@ -83,6 +90,7 @@ class QuantSpec:
             submodules=tuple(subs) if subs else None,
             exclude_module_types=tuple(get("exclude_module_types", ())),
             quantize_conv_activations=bool(get("quantize_conv_activations", False)),
+            quantize_silu=bool(get("quantize_silu", False)),
             activation_bits=int(get("activation_bits", 8)),
             weight_bits=int(get("weight_bits", 8)),
         )
