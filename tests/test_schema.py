@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import jsonschema  # a test dependency (pyproject [test])
 import yaml
 from typer.testing import CliRunner
 
@@ -13,7 +14,6 @@ from recipec.cli import build_app
 from recipec.commands.schema import build_schema, custom_tags
 from recipec.modifiers import REGISTRY
 
-jsonschema = pytest.importorskip("jsonschema")
 REPO = Path(__file__).resolve().parents[1]
 
 
