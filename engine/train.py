@@ -105,9 +105,32 @@ def _where(d: Any) -> str:
     return f"{d.span.path}:{d.span.line}:{d.span.col}: " if getattr(d, "span", None) else ""
 
 
-def epoch_recipe(epochs: int) -> str:
-    """The recipe used when none is given: only an EpochRangeModifier (LR = hyp lr0 throughout)."""
-    return f"num_epochs: {epochs}\nmodifiers:\n  - !EpochRangeModifier\n    start_epoch: 0\n    end_epoch: {epochs}\n"
+def epoch_recipe(epochs: int, hyp: dict | None = None) -> str:
+    """The recipe used when none is given: YOLOv5's own schedule, written as a recipe.
+
+    A linear warm-up over `warmup_epochs` (weights and BN weights from 0, biases from `warmup_bias_lr`, to
+    `lr0`), then a linear decay from `lr0` to `lr0 * lrf` at the last epoch (YOLOv5's default `linear_lr`).
+    The warm-up is in epochs (YOLOv5 also warms for at least 100 iterations), and is shortened to half the
+    run when the run is shorter than twice the warm-up. `recipec plan` shows the same schedule.
+    """
+    h = {"lr0": 0.01, "lrf": 0.01, "warmup_epochs": 3.0, "warmup_bias_lr": 0.1, **(hyp or {})}
+    lr0, lrf, bias_lr = float(h["lr0"]), float(h["lrf"]), float(h["warmup_bias_lr"])
+    warm = min(float(h["warmup_epochs"]), epochs / 2)
+    text = (f"# the schedule recipec train uses without --recipe (YOLOv5's warm-up + linear decay)\n"
+            f"num_epochs: {epochs}\nwarmup_epochs: {warm!r}\nlr0: {lr0!r}\nfinal_lr: {lr0 * lrf!r}\n"
+            + (f"warmup_bias_lr: {bias_lr!r}\n" if warm > 0 else "")
+            + "modifiers:\n"
+            "  - !EpochRangeModifier\n    start_epoch: 0.0\n    end_epoch: eval(num_epochs)\n")
+    if warm > 0:
+        text += ("  - !LearningRateFunctionModifier\n    lr_func: linear\n    start_epoch: 0.0\n"
+                 "    end_epoch: eval(warmup_epochs)\n    init_lr: 0.0\n    final_lr: eval(lr0)\n"
+                 "    param_groups: [0, 1]\n"
+                 "  - !LearningRateFunctionModifier\n    lr_func: linear\n    start_epoch: 0.0\n"
+                 "    end_epoch: eval(warmup_epochs)\n    init_lr: eval(warmup_bias_lr)\n    final_lr: eval(lr0)\n"
+                 "    param_groups: [2]\n")
+    text += ("  - !LearningRateFunctionModifier\n    lr_func: linear\n    start_epoch: eval(warmup_epochs)\n"
+             "    end_epoch: eval(num_epochs)\n    init_lr: eval(lr0)\n    final_lr: eval(final_lr)\n")
+    return text
 
 
 def _setup_distributed(device: str) -> tuple[int, int, torch.device]:
@@ -165,7 +188,7 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
     if recipe_text is None:
         if a.epochs is None:
             raise TrainError("give --recipe (a file or zoo: stub) or --epochs N to train without one")
-        recipe_text = epoch_recipe(a.epochs)
+        recipe_text = epoch_recipe(a.epochs, hyp)
     recipe, plan_kw = compile_recipe_text(recipe_path, recipe_text, a.epochs if a.recipe or resume_ck else None,
                                           say)
 
