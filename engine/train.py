@@ -43,7 +43,7 @@ class TrainArgs:
     epochs: int | None = None
     imgsz: int = 640
     batch: int = 16
-    device: str = "cpu"
+    device: str = "auto"  # auto = cuda:0 when CUDA is available, else cpu (YOLOv5's default)
     workers: int = 0
     project: str = "runs/train"
     name: str = "exp"
@@ -137,6 +137,8 @@ def _setup_distributed(device: str) -> tuple[int, int, torch.device]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
+    if device in ("", "auto"):
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise TrainError(f"--device {device}: CUDA is not available on this machine (use --device cpu)")
     if world > 1:

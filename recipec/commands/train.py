@@ -21,7 +21,7 @@ def train(
     epochs: int = typer.Option(None, "--epochs", help="Sets the recipe's num_epochs variable (as `recipec plan`)."),
     imgsz: int = typer.Option(640, "--imgsz", "--img", help="Training image size in pixels, a multiple of 32."),
     batch: int = typer.Option(16, "--batch", "--batch-size", help="Images per batch (per process under DDP)."),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda:0."),
+    device: str = typer.Option("auto", "--device", help="auto (cuda:0 if available, else cpu), cpu or cuda:0."),
     workers: int = typer.Option(0, "--workers", help="DataLoader worker processes (0 = load in the main process)."),
     project: str = typer.Option("runs/train", "--project", help="Folder holding the runs."),
     name: str = typer.Option("exp", "--name", help="Run name; exp, exp2, ... when it exists."),
