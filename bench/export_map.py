@@ -4,7 +4,7 @@ yolov5n.pt is prepared for QAT (`QuantSpec`, calibrated on 32 coco128 images, BN
 exported, and both are scored with `yolo.val.validate` on the same loader (letterboxed 640, batch 1,
 no rect so the static-shape ONNX fits). Goal (issue 6): INT8 ONNX mAP within 1 % of the fake-quant model.
 
-    python bench/export_map.py [--imgsz 640] [--images 128] [--conv-acts]
+    python bench/export_map.py [--imgsz 640] [--conv-acts] [--int8-graph] [--stem-fp32]
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--imgsz", type=int, default=640)
     ap.add_argument("--conv-acts", action="store_true", help="QuantSpec(quantize_conv_activations=True)")
+    ap.add_argument("--int8-graph", action="store_true", help="QuantSpec(quantize_silu=True): the fast ORT layout")
+    ap.add_argument("--stem-fp32", action="store_true", help="leave model.0 (the 6x6 stem conv) unquantized")
     ap.add_argument("--weights", default=str(SHARED / "weights" / "yolov5n.pt"))
     a = ap.parse_args()
 
@@ -39,7 +41,9 @@ def main() -> None:
                                     "val": "images/train2017", "names": list(model.names)}))
     loader, _ = create_dataloader(data, "val", imgsz=a.imgsz, batch_size=1, rect=False)
     fp = validate(model, loader)
-    prepare_qat(model, QuantSpec(quantize_conv_activations=a.conv_acts))
+    subs = tuple(n for n, _ in model.model.named_children() if n != "0") if a.stem_fp32 else None
+    prepare_qat(model, QuantSpec(quantize_conv_activations=a.conv_acts, quantize_silu=a.int8_graph,
+                                 submodules=tuple(f"model.{n}" for n in subs) if subs else None))
     model.train()
     freeze_bn_stats(model)
     with torch.no_grad():
@@ -53,7 +57,8 @@ def main() -> None:
     path = tmp / "int8.onnx"
     export_onnx(model, path, imgsz=a.imgsz)
     ox = validate(OnnxModel(path), loader)
-    print(f"coco128 ({fp['images']} images), imgsz {a.imgsz}, conv-acts {a.conv_acts}")
+    print(f"coco128 ({fp['images']} images), imgsz {a.imgsz}, conv-acts {a.conv_acts}, int8-graph {a.int8_graph}, "
+          f"stem-fp32 {a.stem_fp32}")
     for name, r in (("float torch", fp), ("fake-quant torch", fq), ("INT8 ONNX (ORT)", ox)):
         print(f"{name:<18} mAP50 {r['map50']:.4f}  mAP50-95 {r['map50_95']:.4f}")
     d = ox["map50_95"] - fq["map50_95"]

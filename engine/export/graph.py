@@ -73,3 +73,37 @@ def metadata(model) -> dict[str, object]:
         except (ValueError, TypeError):
             out[p.key] = p.value
     return out
+
+
+def silu_qdq(model) -> dict[str, bool]:
+    """Per block path that has a Sigmoid: True when its SiLU is fully quantized as onnxruntime needs it to
+    build QLinearSigmoid + QLinearMul: the Sigmoid reads a DequantizeLinear and feeds exactly one
+    QuantizeLinear, and the Mul that reads (a DQ of) that quantized sigmoid reads only DQ outputs and feeds
+    exactly one QuantizeLinear. Float sigmoids (the Detect decode) come out False."""
+    g = model.graph
+    prod = {o: n for n in g.node for o in n.output}
+    cons: dict[str, list] = {}
+    for n in g.node:
+        for i in n.input:
+            cons.setdefault(i, []).append(n)
+
+    def only_q(name: str) -> bool:
+        c = cons.get(name, [])
+        return len(c) == 1 and c[0].op_type == "QuantizeLinear"
+
+    def from_dq(name: str) -> bool:
+        return name in prod and prod[name].op_type == "DequantizeLinear"
+
+    out: dict[str, bool] = {}
+    for s in g.node:
+        if s.op_type != "Sigmoid":
+            continue
+        ok = from_dq(s.input[0]) and only_q(s.output[0])
+        muls = []
+        if ok:
+            for dq in cons.get(cons[s.output[0]][0].output[0], []):
+                muls += [m for m in cons.get(dq.output[0], []) if m.op_type == "Mul"]
+        ok = ok and len(muls) == 1 and all(from_dq(i) for i in muls[0].input) and only_q(muls[0].output[0])
+        key = module_of(s.name)
+        out[key] = out.get(key, True) and ok
+    return out

@@ -11,7 +11,8 @@ Checks (each a `Check(name, ok, detail)`; `VerifyReport.ok` = all passed):
    exports have exactly the same zero count; int8 weights have exactly as many zeros as torch's
    fake-quantized weight (pruned zeros plus small weights that round to 0);
 6. (quantized) every quantized conv of the model has its QDQ pair: int8 weight -> DequantizeLinear and
-   a QuantizeLinear -> DequantizeLinear on its input.
+   a QuantizeLinear -> DequantizeLinear on its input; with `QuantSpec.quantize_silu`, every quantized
+   SiLU is Sigmoid and Mul between Q/DQ (`graph.silu_qdq`), the layout onnxruntime runs in int8.
 The torch reference is the model as given (a QAT model in eval mode is the fake-quant model).
 """
 
@@ -25,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.export.graph import conv_infos, metadata
+from engine.export.graph import conv_infos, metadata, silu_qdq
 from engine.export.modules import quantized_weight
 from engine.pruning.maskset import sparsity_table
 from engine.pruning.params import prunable_param_names
@@ -232,4 +233,14 @@ def verify(onnx_path: str | Path, torch_model: nn.Module, images: Sequence[str |
                 return False, f"{len(missing)}/{n} quantized convs lack a QDQ pair: {', '.join(missing[:4])}"
             return True, f"{n}/{n} quantized convs have int8 weights + input Q/DQ"
         _run(qdq, "QDQ pairs", report)
+        spec = getattr(torch_model, "_qat_spec", None)
+        if spec is not None and spec.quantize_silu:
+            def silu():
+                found = silu_qdq(state["model"])
+                want = [n for n, m in qat_modules(torch_model) if getattr(m, "sq", None) is not None]
+                bad = [n for n in want if not found.get(n)]
+                if bad:
+                    return False, f"{len(bad)}/{len(want)} quantized SiLUs lack Q/DQ: {', '.join(bad[:4])}"
+                return True, f"{len(want)}/{len(want)} quantized SiLUs are Sigmoid and Mul between Q/DQ"
+            _run(silu, "SiLU Q/DQ", report)
     return report
