@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 
 NOTE = ("onnxruntime does not exploit unstructured sparsity: a pruned model runs at dense speed. INT8 QDQ graphs "
-        "run int8 kernels (QLinearConv) only where a conv's input AND output are quantized "
-        "(quantize_conv_activations: True); with the YOLOv5 recipe idiom (Q/DQ on conv inputs only) onnxruntime "
-        "dequantizes and runs float convs, slower than the FP32 export. A sparsity-aware runtime (DeepSparse) "
-        "runs both the idiom and the zeros fast.")
+        "run int8 kernels (QLinearConv) only where a conv's input AND output are quantized; with the YOLOv5 recipe "
+        "idiom (Q/DQ on conv inputs only) onnxruntime dequantizes and runs float convs, slower than the FP32 export. "
+        "QAT with quantize_silu: true (the int8-graph layout: SiLU as QLinearSigmoid + QLinearMul, stem conv left "
+        "float) is the fastest onnxruntime layout, ~1.4-1.6x FP32 on yolov5n (docs/export.md). A sparsity-aware "
+        "runtime (DeepSparse) runs both the idiom and the zeros fast.")
 
 
 @dataclass(frozen=True)
