@@ -158,6 +158,7 @@ def run(s: Session) -> dict[str, Any]:
         if bar:
             bar.close()
         # 5. epoch end: validation, results row, checkpoints
+        train_s = time.time() - t0  # the epoch's training span: data loading in, validation and saving out
         s.runtime.dispatch(ev.EpochEnd(epoch + 1, s.step))
         if not main:
             continue
@@ -166,7 +167,7 @@ def run(s: Session) -> dict[str, Any]:
         metrics = {**val, "train_box": float(mloss[0]), "train_obj": float(mloss[1]), "train_cls": float(mloss[2])}
         lrs = [g["lr"] for g in s.optimizer.param_groups]
         _append_results(s.save_dir / "results.csv", epoch, mloss, val, lrs)
-        s.log(f"epoch {epoch}: {seen / max(time.time() - t0, 1e-9):.1f} img/s, "
+        s.log(f"epoch {epoch}: {seen / max(train_s, 1e-9):.2f} img/s training ({train_s:.1f} s), "
               f"P {val.get('P', 0):.3f} R {val.get('R', 0):.3f} mAP50 {val.get('mAP50', 0):.3f} "
               f"mAP50-95 {val.get('mAP50_95', 0):.3f}")
         phase = s.phase_of(epoch)
