@@ -62,8 +62,9 @@ def step_times(device: str, quick: bool) -> dict:
     if quick:
         imgsz, batch = 160, 2
     res = bench(cfg, imgsz, batch, 3 if quick else 15, device)
-    return {"step_s": res["step_s"], "step_ratio": res["ratio"], "mask_hooks_s": res.get("mask_hooks_s"),
-            "step_config": {"cfg": cfg, "imgsz": imgsz, "batch": batch}}
+    return {"step_s": res["step_s"], "step_ratio": res["ratio"], "step_min_s": res.get("step_min_s"),
+            "step_ratio_min": res.get("ratio_min"), "mask_hooks_s": res.get("mask_hooks_s"),
+            "masks_ab": res.get("masks_ab"), "step_config": {"cfg": cfg, "imgsz": imgsz, "batch": batch}}
 
 
 def coco_yaml(folder: Path, name: str) -> Path | None:
@@ -150,10 +151,16 @@ def table(r: dict) -> str:
         lines.append(f"{'recipec plan -S 1000 (process)':<30}{_fmt(r['plan_s'], '.3f'):>10} s   CPU {r['plan_cpu_s']:.3f} s")
     if "step_s" in r:
         c = r["step_config"]
-        lines.append(f"step time ({c['cfg']}, {c['imgsz']}px, batch {c['batch']}):   s/step   x dense   goal")
+        lines.append(f"step time ({c['cfg']}, {c['imgsz']}px, batch {c['batch']}): median s  x dense   "
+                     f"min s  x dense   goal")
         goals = {"masks": "<= 1.03", "qat": "<= 1.30"}
+        mins, rmin = r.get("step_min_s") or {}, r.get("step_ratio_min") or {}
         for k, v in r["step_s"].items():
-            lines.append(f"  {k:<28}{_fmt(v):>10}{_fmt(r['step_ratio'].get(k), '.3f'):>10}   {goals.get(k, '')}")
+            lines.append(f"  {k:<20}{_fmt(v):>10}{_fmt(r['step_ratio'].get(k), '.3f'):>9}"
+                         f"{_fmt(mins.get(k)):>9}{_fmt(rmin.get(k), '.3f'):>9}   {goals.get(k, '')}")
+        ab = r.get("masks_ab")
+        if ab:
+            lines.append(f"  masks A/B on one model (hooks on/off): min {ab['min']:.4f}x, median {ab['median']:.4f}x")
     if "train_images_per_s" in r:
         note = r.get("train_note") or (f"{r['train_config']['data']}, {r['train_config']['imgsz']}px, "
                                        f"batch {r['train_config']['batch']}, whole process {r['train_wall_s']:.1f} s")
