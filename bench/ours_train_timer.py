@@ -60,6 +60,7 @@ def main() -> None:
             dt = time.perf_counter() - state["t"]
             rows.append({"epoch": state["epoch"], "images": state["n"], "seconds": dt,
                          "images_per_s": state["n"] / dt})
+            print("timer epoch " + json.dumps(rows[-1]), flush=True)  # before validation, which can be slow
         return dispatch(self, event)
 
     et.make_train_loader = timed_make
