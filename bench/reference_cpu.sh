@@ -74,7 +74,9 @@ runs = {}
 for log in sorted(out.glob("*_*.log")):
     name, text = log.stem, log.read_text(errors="replace")
     m = [l for l in text.splitlines() if l.startswith('{"trainer"')]
-    eps = [e["images_per_s"] for e in json.loads(m[-1])["epochs"]] if m else []
+    eps = ([e["images_per_s"] for e in json.loads(m[-1])["epochs"]] if m else  # else: rows printed at EpochEnd
+           [json.loads(l[len("timer epoch "):])["images_per_s"] for l in text.splitlines()
+            if l.startswith("timer epoch ")])
     runs[name] = {"epoch_images_per_s": eps, "wall_s": float(walls.get(name, "nan")), "load": loads.get(name)}
 summary = {"runs": runs}
 for kind in ("ref", "ours", "oursreftorch"):
