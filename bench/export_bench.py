@@ -37,6 +37,7 @@ SHARED = REPO.parent / "shared" / "external"
 
 
 VARIANTS = {}  # filled in main() from --variants
+STEM_FP32 = ("<all but model.0>",)  # placeholder submodules: replaced by every top-level layer but the stem
 
 
 def calib_images(n: int, imgsz: int) -> torch.Tensor:
@@ -48,6 +49,7 @@ def calib_images(n: int, imgsz: int) -> torch.Tensor:
 
 def build(weights: str, sparsity: float, imgsz: int, out: Path, calib: torch.Tensor) -> dict[str, Path]:
     import copy
+    import dataclasses
 
     import yolo
     from engine.export.onnx_export import export_onnx
@@ -60,6 +62,9 @@ def build(weights: str, sparsity: float, imgsz: int, out: Path, calib: torch.Ten
     paths = {"fp32": out / "fp32.onnx"}
     export_onnx(m, paths["fp32"], imgsz=imgsz)
     for name, spec in VARIANTS.items():
+        if spec.submodules == STEM_FP32:
+            spec = dataclasses.replace(spec, submodules=tuple(f"model.{n}" for n, _ in m.model.named_children()
+                                                              if n != "0"))
         q = prepare_qat(copy.deepcopy(m), spec)
         q.train()
         freeze_bn_stats(q)
@@ -83,14 +88,13 @@ def main() -> None:
     ap.add_argument("--iters", type=int, default=5, help="runs per model per round")
     ap.add_argument("--calib", type=int, default=16, help="calibration images")
     ap.add_argument("--out", default="runs/export_bench")
-    ap.add_argument("--variants", default="int8-graph",
-                    help="comma list of INT8 variants: int8-graph, conv-acts, yolov5-idiom")
+    ap.add_argument("--variants", default="int8-graph-stem-fp32,int8-graph",
+                    help="comma list of INT8 variants: int8-graph-stem-fp32, int8-graph, conv-acts, yolov5-idiom")
     a = ap.parse_args()
     from engine.quant import QuantSpec
 
-    rest = tuple(f"model.{i}" for i in range(1, 25))  # yolov5n: everything but the stem conv
     specs = {"int8-graph": QuantSpec(quantize_silu=True),
-             "int8-graph-stem-fp32": QuantSpec(quantize_silu=True, submodules=rest), "conv-acts": QuantSpec(quantize_conv_activations=True),
+             "int8-graph-stem-fp32": QuantSpec(quantize_silu=True, submodules=STEM_FP32), "conv-acts": QuantSpec(quantize_conv_activations=True),
              "yolov5-idiom": QuantSpec()}
     for v in a.variants.split(","):
         VARIANTS["int8 " + v.strip()] = specs[v.strip()]

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.quant.fake_quant import is_quantized, mark_quantized
+from engine.quant.fake_quant import input_scale, mark_quantized
 from engine.quant.fold import QATAdd, QATConv2d, QATConvBn, fold_conv_bn
 from engine.quant.observers import symmetric_qparams
 from engine.quant.qat import _is_conv_bn_block
@@ -66,10 +66,15 @@ class QConvExport(nn.Module):
         self.s_qp, self.m_qp, self.int8_graph = s_qp, m_qp, int8_graph
 
     def forward(self, x):
-        if not (self.int8_graph and is_quantized(x)):
+        sx = input_scale(x) if self.int8_graph else None
+        if sx is None:
             x = _fq(x, self.a_qp)
+            sx = self.a_qp[0]
         w = torch.fake_quantize_per_channel_affine(self.weight, self.w_scale, self.w_zp, 0, W_QMIN, W_QMAX)
-        y = F.conv2d(x, w, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        bias = self.bias
+        if self.int8_graph and bias is not None:  # on the int32 grid input scale * weight scale
+            bias = _grid_bias(bias, float(sx), self.w_scale)
+        y = F.conv2d(x, w, bias, self.stride, self.padding, self.dilation, self.groups)
         if self.o_qp is not None:
             y = _fq(y, self.o_qp)
         if self.s_qp is not None:  # SiLU as Sigmoid -> Q/DQ -> Mul -> Q/DQ (QLinearSigmoid, QLinearMul)
@@ -78,7 +83,19 @@ class QConvExport(nn.Module):
             y = self.act(y)
             if self.m_qp is not None:
                 y = _fq(y, self.m_qp)
-        return mark_quantized(y) if self.int8_graph else y
+        if not self.int8_graph:
+            return y
+        return mark_quantized(y, (self.m_qp or self.o_qp)[0])
+
+
+def _grid_bias(bias: torch.Tensor, sx: float, w_scale: torch.Tensor) -> torch.Tensor:
+    """round(b / (sx * s_w)) * (sx * s_w) in float32, computed outside the trace (numpy) so the exported
+    graph holds it as one constant initializer; same float32 arithmetic as `quantize_bias`."""
+    import numpy as np
+
+    bs = (np.float32(sx) * w_scale.detach().cpu().numpy().astype(np.float32)).astype(np.float32)
+    b = bias.detach().cpu().numpy().astype(np.float32)
+    return torch.from_numpy((np.round(b / bs) * bs).astype(np.float32))
 
 
 def _fq(x, qp: tuple[float, int]):
@@ -94,9 +111,9 @@ class QAddExport(nn.Module):
 
     def forward(self, a, b):
         if self.int8_graph:
-            a = a if is_quantized(a) else _fq(a, self.qp_a)
-            b = b if is_quantized(b) else _fq(b, self.qp_b)
-            return mark_quantized(_fq(a + b, self.qp_o))
+            a = a if input_scale(a) is not None else _fq(a, self.qp_a)
+            b = b if input_scale(b) is not None else _fq(b, self.qp_b)
+            return mark_quantized(_fq(a + b, self.qp_o), self.qp_o[0])
         return _fq(a, self.qp_a) + _fq(b, self.qp_b)
 
 

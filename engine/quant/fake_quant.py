@@ -70,16 +70,30 @@ def fake_quant(x: torch.Tensor, scale, zero_point, qmin: int, qmax: int) -> torc
 _QMARK = "_recipec_quantized"
 
 
-def mark_quantized(t: torch.Tensor) -> torch.Tensor:
-    """Tag `t` as the output of a fake-quant (`QuantSpec.quantize_silu` layout): the next quantized
-    input that receives it as is skips its own fake-quant (one Q/DQ per tensor). Returns `t`."""
-    setattr(t, _QMARK, True)
+def mark_quantized(t: torch.Tensor, scale) -> torch.Tensor:
+    """Tag `t` as the output of a fake-quant with `scale` (a 0-dim tensor or a Python float) for the
+    `QuantSpec.quantize_silu` layout: the next quantized input that receives `t` as is skips its own
+    fake-quant (one Q/DQ per tensor) and uses `scale` for its int32 bias grid. Returns `t`."""
+    setattr(t, _QMARK, scale)
     return t
 
 
 def is_quantized(t: torch.Tensor) -> bool:
     """True when `t` was tagged by `mark_quantized` (the tag does not survive any op on `t`)."""
-    return bool(getattr(t, _QMARK, False))
+    return getattr(t, _QMARK, None) is not None
+
+
+def input_scale(t: torch.Tensor):
+    """The scale `t` was tagged with (None when untagged)."""
+    return getattr(t, _QMARK, None)
+
+
+def quantize_bias(b: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """Round a conv bias to the int32 grid `scale` = input scale * per-channel weight scale, as onnxruntime
+    stores it in QLinearConv (straight-through gradient). Without it the runtime's own bias rounding moves
+    some outputs across a uint8 rounding boundary, and those one-step flips grow through the int8 graph."""
+    q = torch.round(b.detach() / scale) * scale
+    return b + (q - b).detach()
 
 
 class _SharedResults:

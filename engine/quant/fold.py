@@ -24,7 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.quant.fake_quant import ActFakeQuant, WeightFakeQuant, is_quantized, mark_quantized
+from engine.quant.fake_quant import (ActFakeQuant, WeightFakeQuant, input_scale, is_quantized, mark_quantized,
+                                     quantize_bias)
 from engine.quant.spec import QuantSpec
 
 
@@ -70,8 +71,10 @@ class QATConvBn(nn.Module):
         self._orig = [block]  # a list: not registered as a child (no duplicate state-dict keys)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not (self.int8_graph and is_quantized(x)):
+        sx = input_scale(x) if self.int8_graph else None
+        if sx is None:
             x = self.aq(x)
+            sx = self.aq.scale
         f = bn_factor(self.bn).reshape(-1, 1, 1, 1)
         w = self.wq(self.conv.weight * f)
         if self.training and not self.bn_frozen:
@@ -81,7 +84,10 @@ class QATConvBn(nn.Module):
         else:
             beta = self.bn.bias if self.bn.affine else 0.0
             b0 = self.conv.bias if self.conv.bias is not None else 0.0
-            y = _conv(self.conv, x, w, beta + (b0 - self.bn.running_mean) * f.reshape(-1))
+            bias = beta + (b0 - self.bn.running_mean) * f.reshape(-1)
+            if self.int8_graph:
+                bias = quantize_bias(bias, sx * self.wq.scale)
+            y = _conv(self.conv, x, w, bias)
         if self.oq is not None:
             y = self.oq(y)
         if self.sq is not None:
@@ -90,7 +96,10 @@ class QATConvBn(nn.Module):
             y = self.act(y)
             if self.mq is not None:
                 y = self.mq(y)
-        return mark_quantized(y) if self.int8_graph else y
+        if not self.int8_graph:
+            return y
+        last = self.mq if self.mq is not None else self.oq
+        return mark_quantized(y, last.scale)
 
     def folded(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Float folded (weight, bias) from the current running stats (before weight fake-quant)."""
@@ -137,11 +146,17 @@ class QATConv2d(nn.Conv2d):
         return new
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not (self.int8_graph and is_quantized(x)):
+        sx = input_scale(x) if self.int8_graph else None
+        if sx is None:
             x = self.aq(x)
-        y = _conv(self, x, self.wq(self.weight), self.bias)
+            sx = self.aq.scale
+        w = self.wq(self.weight)
+        bias = self.bias
+        if self.int8_graph and bias is not None:
+            bias = quantize_bias(bias, sx * self.wq.scale)
+        y = _conv(self, x, w, bias)
         y = self.oq(y) if self.oq is not None else y
-        return mark_quantized(y) if self.int8_graph else y
+        return mark_quantized(y, self.oq.scale) if self.int8_graph else y
 
     def strip(self) -> nn.Module:
         conv = self._orig[0]
@@ -167,7 +182,7 @@ class QATAdd(nn.Module):
         if self.int8_graph:
             a = a if is_quantized(a) else self.aq_a(a)
             b = b if is_quantized(b) else self.aq_b(b)
-            return mark_quantized(self.oq(self._orig[0](a, b)))
+            return mark_quantized(self.oq(self._orig[0](a, b)), self.oq.scale)
         return self._orig[0](self.aq_a(a), self.aq_b(b))
 
     def strip(self) -> nn.Module:

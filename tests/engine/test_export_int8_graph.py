@@ -69,8 +69,24 @@ def test_qat_block_quantizes_out_sigmoid_silu_and_skips_requantizing():
 
 def _conv_out(b, x):
     import torch.nn.functional as F
+
+    from engine.quant.fake_quant import quantize_bias
     w, bias = b.folded()
-    return F.conv2d(b.aq(x), b.wq(w), bias, b.conv.stride, b.conv.padding)
+    # the bias sits on onnxruntime's int32 grid: input scale * per-channel weight scale
+    return F.conv2d(b.aq(x), b.wq(w), quantize_bias(bias, b.aq.scale * b.wq.scale), b.conv.stride, b.conv.padding)
+
+
+def test_bias_on_int32_grid_in_the_export(exported):
+    m, path = exported
+    from onnx import numpy_helper
+
+    g = onnx.load(path).graph
+    inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    block = m.model[0]
+    conv = next(n for n in g.node if n.op_type == "Conv" and n.name.startswith("/model.0/"))
+    b = inits[conv.input[2]]
+    grid = block.aq.qparams()[0] * block.wq.scale.numpy()
+    assert abs(b / grid - (b / grid).round()).max() < 1e-3
 
 
 def test_qat_state_roundtrip_with_new_quantizers():
