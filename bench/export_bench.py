@@ -4,18 +4,19 @@ Builds the pruned model from `--weights` (unstructured magnitude pruning of ever
 `--sparsity`, the same masks for both exports), exports it in FP32 (BN folded), then prepares QAT
 (`QuantSpec`), calibrates the observers on real images, freezes BN and observers and exports the INT8
 QDQ graph. Latencies are measured round-robin (A, B, A, B, ...) so machine load hits both alike.
-Two INT8 variants are timed:
+INT8 variants (`--variants`, comma list):
 - `yolov5-idiom`: the recipes' setting (`quantize_conv_activations: False`): one Q/DQ at each conv input;
-  onnxruntime cannot fuse a conv whose output is not quantized, so it runs float convs on dequantized
-  weights;
-- `conv-acts`: `quantize_conv_activations: True` adds a Q/DQ on each conv output, so onnxruntime fuses
-  DQ -> Conv -> Q into QLinearConv (int8 VNNI kernels); SiLU still runs in float between Q/DQ pairs.
+  onnxruntime cannot fuse a conv whose output is not quantized, so it runs float convs on dequantized weights;
+- `conv-acts`: `quantize_conv_activations: True`: QLinearConv, but the SiLU runs in float between DQ and Q;
+- `int8-graph`: `quantize_silu: True`: QLinearConv -> QLinearSigmoid -> QLinearMul, QLinearConcat/QLinearAdd;
+- `int8-graph-stem-fp32`: the same with the 6x6 stem conv left float (onnxruntime's int8 kernel is slow on 3
+  input channels).
 Goal (issue 6): INT8 >= 2.5x faster than FP32 at batch 1.
 
-Measured (2026-11-28, this 2-core avx512_vnni CPU shared with other jobs, onnxruntime 1.32, `--threads 1
---clock cpu`, yolov5n 640, 75 % sparse): FP32 25.2 ms; INT8 yolov5-idiom 41.3 ms (0.61x); INT8 conv-acts
-24.8 ms (1.02x). Goal NOT met with onnxruntime: per-op profiles show QLinearConv ~1.7x faster than the FP32
-convs, but the float SiLU between Q/DQ pairs (DequantizeLinear, Sigmoid, Mul, QuantizeLinear) costs it back.
+Measured (2026-11-28, 2-core avx512_vnni CPU, onnxruntime 1.32, yolov5n 640, 75 % sparse, `--threads 1
+--rounds 10`, load average 4, medians, wall ~= CPU): FP32 23.8 ms; int8-graph-stem-fp32 17.0 ms (1.40x);
+int8-graph 19.7 ms (1.20x); conv-acts 22.1 ms (1.08x); yolov5-idiom 38.4 ms (0.62x). Goal NOT met
+(docs/export.md: where the time goes).
 
     python bench/export_bench.py [--weights ../shared/external/weights/yolov5n.pt] [--imgsz 640]
         [--sparsity 0.75] [--threads 2] [--rounds 10] [--out bench_out]
