@@ -8,6 +8,7 @@ offset by `cls * max_wh` before the IoU test (the usual batched-NMS trick).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 MAX_WH = 7680.0  # class offset in pixels; larger than any image side we handle
@@ -34,23 +35,49 @@ def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return inter / (area_a[:, None] + area_b[None, :] - inter + 1e-9)
 
 
+BLOCK = 1024  # candidates whose pairwise IoUs are computed at once (a BLOCK x BLOCK matrix)
+
+
 def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_thres: float, max_keep: int | None = None) -> torch.Tensor:
-    """Greedy NMS: indices of kept boxes, by descending score. Stops after `max_keep` kept boxes, so
-    the cost is O(kept x candidates) without an n x n IoU matrix."""
+    """Greedy NMS: indices of kept boxes, by descending score; stops after `max_keep` kept boxes.
+
+    Exactly the classic greedy rule (a box is kept iff no kept box of higher score overlaps it by more
+    than `iou_thres`), computed a block of `BLOCK` candidates at a time: first the block against the boxes
+    kept so far (one IoU matrix), then the greedy pass inside the block over its precomputed boolean
+    overlap matrix. Memory stays O(BLOCK^2) and the Python work is one cheap row-OR per surviving candidate,
+    instead of a handful of tensor ops per kept box.
+    """
     order = scores.argsort(descending=True, stable=True)
-    keep: list[torch.Tensor] = []
-    limit = len(order) if max_keep is None else max_keep
-    while order.numel() and len(keep) < limit:
-        i = order[0]
-        keep.append(i)
-        if order.numel() == 1:
+    limit = order.numel() if max_keep is None else max_keep
+    kept: list[torch.Tensor] = []  # indices into `order`, per block
+    n_kept = 0
+    ordered = boxes[order]
+    for start in range(0, order.numel(), BLOCK):
+        if n_kept >= limit:
             break
-        rest = order[1:]
-        iou = box_iou(boxes[i].unsqueeze(0), boxes[rest])[0]
-        order = rest[iou <= iou_thres]
-    if not keep:
+        block = ordered[start:start + BLOCK]
+        alive = torch.ones(len(block), dtype=torch.bool, device=boxes.device)
+        if n_kept:
+            prev = ordered[torch.cat(kept)]
+            alive &= ~(box_iou(prev, block) > iou_thres).any(0)
+        idx = alive.nonzero().flatten()
+        if not idx.numel():
+            continue
+        over = (box_iou(block[idx], block[idx]) > iou_thres).cpu().numpy()
+        suppressed = np.zeros(len(idx), dtype=bool)
+        picked = []
+        for i in range(len(idx)):
+            if suppressed[i]:
+                continue
+            picked.append(i)
+            if n_kept + len(picked) >= limit:
+                break
+            suppressed |= over[i]
+        kept.append(idx[torch.as_tensor(picked, dtype=torch.long, device=idx.device)] + start)
+        n_kept += len(picked)
+    if not kept:
         return torch.empty(0, dtype=torch.long, device=boxes.device)
-    return torch.stack(keep)
+    return order[torch.cat(kept)]
 
 
 def non_max_suppression(pred: torch.Tensor, conf_thres: float = 0.25, iou_thres: float = 0.45,

@@ -59,3 +59,27 @@ def test_empty_and_bad_input():
     assert nms(torch.zeros(0, 4), torch.zeros(0), 0.5).numel() == 0
     with pytest.raises(ValueError):
         non_max_suppression(torch.zeros(10, 7))
+
+
+def _greedy_reference(boxes, scores, thr, max_keep=None):
+    """The textbook one-box-at-a-time greedy NMS, for comparison."""
+    order = scores.argsort(descending=True, stable=True).tolist()
+    keep = []
+    while order and (max_keep is None or len(keep) < max_keep):
+        i = order.pop(0)
+        keep.append(i)
+        if order:
+            iou = box_iou(boxes[i : i + 1], boxes[order])[0]
+            order = [j for j, v in zip(order, iou.tolist()) if v <= thr]
+    return keep
+
+
+@pytest.mark.parametrize("n,max_keep,seed", [(50, None, 0), (1300, None, 1), (1300, 40, 2), (2100, 7, 3)])
+def test_blocked_nms_equals_textbook_greedy(n, max_keep, seed):
+    g = torch.Generator().manual_seed(seed)
+    xy = torch.rand(n, 2, generator=g) * 200  # crowded: many overlaps across block boundaries
+    wh = torch.rand(n, 2, generator=g) * 40 + 2
+    boxes = torch.cat((xy, xy + wh), 1)
+    scores = torch.rand(n, generator=g)
+    got = nms(boxes, scores, 0.45, max_keep).tolist()
+    assert got == _greedy_reference(boxes, scores, 0.45, max_keep)
