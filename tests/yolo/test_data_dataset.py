@@ -8,15 +8,7 @@ from yolo.data import YoloDataset, create_dataloader
 from yolo.data.synthetic import make_synthetic
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small models on shared CPUs: one intra-op thread avoids spin-wait oversubscription (10x+ faster)."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -11,15 +11,7 @@ ANCHORS_PX = [[10, 13, 16, 30, 33, 23], [30, 61, 62, 45, 59, 119], [116, 90, 156
 STRIDES = [8.0, 16.0, 32.0]
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small models on shared CPUs: one intra-op thread avoids spin-wait oversubscription (10x+ faster)."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _anchors():
