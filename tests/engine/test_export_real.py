@@ -39,3 +39,38 @@ def test_yolov5n_int8_boxes_agree_on_real_images(external_dir, tmp_path):
     with torch.no_grad():
         q = m(x)
     assert (q[..., 4] - ref[..., 4]).abs().max() < 0.2  # fake-quant stays close to float
+
+
+def test_yolov5n_int8_graph_verifies_against_torch_noise_floor(external_dir, tmp_path):
+    """The int8-graph layout (stem float) on real images: ORT differs from torch by about what torch differs from
+    itself under one-ulp jitter, so verify passes; a model whose weights moved (x1.3 on one conv) fails."""
+    import copy
+
+    import yolo
+
+    imgs = sorted((external_dir / "images").glob("*.jpg"))
+    if not imgs:
+        pytest.skip("no shared images")
+    m = yolo.load_model(external_dir / "weights" / "yolov5n.pt")
+    prepare_qat(m, QuantSpec(quantize_silu=True, submodules=tuple(f"model.{i}" for i in range(1, 24))))
+    m.train()
+    freeze_bn_stats(m)
+    x = _images(imgs, SIZE, SIZE)
+    with torch.no_grad():
+        for _ in range(3):
+            m(x)
+    disable_observer(m)
+    m.eval()
+    p = tmp_path / "y5n_int8_graph.onnx"
+    export_onnx(m, p, imgsz=SIZE)
+    r = verify(p, m, imgs)
+    assert r.ok, r.table()
+    raw = next(c for c in r.checks if c.name == "raw outputs (int8)")
+    assert "noise" in raw.detail
+    bad = copy.deepcopy(m)
+    with torch.no_grad():
+        bad.model[8].cv1.conv.weight.mul_(1.3)
+    r = verify(p, bad, imgs)
+    assert not r.ok
+    failed = {c.name for c in r.checks if not c.ok}
+    assert "per-layer sparsity" in failed and failed & {"raw outputs (int8)", "boxes after NMS"}, r.table()
