@@ -43,6 +43,8 @@ def field_rows(cls: type) -> list[str]:
             notes.append(", ".join(f"`{c}`" for c in meta["choices"]))
         if meta.get("ignored"):
             notes.append("accepted, forced to its default")
+        if meta.get("extension"):
+            notes.append("**recipec extension**: SparseML rejects this field (RC114)")
         if meta.get("doc"):
             notes.append(meta["doc"])
         rows.append(f"| `{f.name}` | {meta.get('kind', 'any')} | {default} | {'; '.join(notes)} |")

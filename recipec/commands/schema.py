@@ -86,6 +86,8 @@ def field_schema(f) -> dict[str, Any]:
         out["default"] = default
     if meta.get("ignored"):
         desc.append("accepted, ignored (forced to its default)")
+    if meta.get("extension"):
+        desc.append("recipec extension: SparseML rejects this field (recipec warns, RC114)")
     if meta.get("doc"):
         desc.append(meta["doc"])
     out["description"] = "; ".join(desc)

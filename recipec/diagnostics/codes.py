@@ -72,6 +72,10 @@ CATALOG: dict[str, CodeInfo] = {
     "RC112": CodeInfo("missing required field", "The modifier lacks a field it requires."),
     "RC113": CodeInfo("not executed by recipec train", "The modifier is known and checked, but `recipec train` "
                       "does not run it (e.g. OBS, M-FAC, AC/DC, movement pruning, distillation)."),
+    "RC114": CodeInfo("recipec extension field", "The field is a recipec extension, not a SparseML field "
+                      "(e.g. QuantizationModifier's `int8_graph`). SparseML would refuse the recipe (an unknown "
+                      "keyword argument is a TypeError there); recipec runs it. Drop the field to keep the recipe "
+                      "loadable by SparseML."),
     # -- RC2xx: variables and eval() -------------------------------------------------------------------
     "RC201": CodeInfo("expression syntax", "An `eval()` expression does not parse. Allowed: numbers, variable "
                       "names, + - * / // % **, unary minus, parentheses, comparisons, and min/max/abs/round/int/float."),

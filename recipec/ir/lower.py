@@ -321,6 +321,11 @@ class Lowerer:
                 ok = False
                 continue
             given.add(fname)
+            if meta[fname].get("extension"):
+                self.diags.append(warning(
+                    "RC114", f"`{fname}` is a recipec extension of {cls.kind}, not a SparseML field; "
+                    "SparseML would refuse this recipe", k.span,
+                    "recipec runs it; drop the field to keep the recipe loadable by SparseML"))
             if meta[fname]["kind"] not in ("dict", "any") and _placeholder(v):
                 shown = "{" + (str(v.items[0][0].value) if v.items else "") + "}"
                 self.diags.append(error("RC217", f"`{fname}` holds the template placeholder `{shown}`, not a value",

@@ -1,9 +1,10 @@
 """The base of every modifier spec, and `F`, the field declaration helper.
 
-A spec is a frozen dataclass whose field names are SparseML's. Values are resolved (every
-`eval()` evaluated, epochs as floats) and defaults are filled in. Each field declares its value
-kind for the lowering (`epoch`, `float`, `int`, `bool`, `str`, `enum`, `params`, `param_groups`,
-`names`, `dict`, `sparsity`, `mask_type`, `any`), whether it is required, and its allowed values.
+A spec is a frozen dataclass whose field names are SparseML's (plus a few recipec extensions,
+declared `extension=True`). Values are resolved (every `eval()` evaluated, epochs as floats) and
+defaults are filled in. Each field declares its value kind for the lowering (`epoch`, `float`, `int`,
+`bool`, `str`, `enum`, `params`, `param_groups`, `names`, `dict`, `sparsity`, `mask_type`, `any`),
+whether it is required, and its allowed values.
 Position info (`span`, `field_spans`) and provenance (`field_deps`: which recipe variables a
 value was computed from) never take part in equality, so a round trip compares values only.
 """
@@ -25,13 +26,18 @@ META_FIELDS = frozenset({"span", "field_spans", "field_deps", "item_spans", "sta
 
 
 def F(default: Any = None, *, kind: str = "any", required: bool = False, choices: tuple | None = None,
-      ignored: bool = False, doc: str = ""):
+      ignored: bool = False, extension: bool = False, doc: str = ""):
     """Declare a SparseML field. `required` fields have no default upstream (ours is None).
 
     `ignored`: accepted upstream but forced to its default (e.g. `end_epoch` of SetLR).
+    `extension`: a recipec extension, not a SparseML field: SparseML refuses it (unknown keyword argument),
+    so the lowering warns (RC114) wherever a recipe gives it; the docs and the schema mark it. An extension
+    must have a default that keeps SparseML's behaviour, and cannot be required.
     """
     assert kind in KINDS, kind
-    meta = {"kind": kind, "required": required, "choices": choices, "ignored": ignored, "doc": doc}
+    assert not (extension and required), "an extension field cannot be required"
+    meta = {"kind": kind, "required": required, "choices": choices, "ignored": ignored, "extension": extension,
+            "doc": doc}
     if isinstance(default, (list, dict)):
         value = default
         return field(default_factory=lambda: type(value)(value), metadata=meta)
@@ -68,6 +74,11 @@ class ModifierSpec:
     @classmethod
     def required_fields(cls) -> list[str]:
         return [f.name for f in cls.spec_fields() if f.metadata.get("required")]
+
+    @classmethod
+    def extension_fields(cls) -> list[str]:
+        """The recipec extension fields of this kind (declared with `F(..., extension=True)`)."""
+        return [f.name for f in cls.spec_fields() if f.metadata.get("extension")]
 
     def values(self) -> dict[str, Any]:
         """The SparseML field values (resolved, defaults filled), in declaration order."""

@@ -2,9 +2,9 @@
 
 SparseML has two classes behind this one tag. Any *legacy-only* field (`submodules`,
 `quantize_*`, `*_bits`, `exclude_*`, `custom_quantizable_module_types`, `*_qconfig_kwargs`,
-`reduce_range`, `tensorrt`) selects the legacy class, which every YOLOv5 zoo recipe uses; the
-current class takes `scheme`, `scheme_overrides`, `ignore`. Mixing the two sets is an error.
-`spec.legacy` says which class the fields select.
+`reduce_range`, `tensorrt`; and recipec's `int8_graph`) selects the legacy class, which every
+YOLOv5 zoo recipe uses; the current class takes `scheme`, `scheme_overrides`, `ignore`. Mixing
+the two sets is an error. `spec.legacy` says which class the fields select.
 
 Common fields: `start_epoch` (-1), `end_epoch` (-1; nothing else allowed),
 `disable_quantization_observer_epoch`, `freeze_bn_stats_epoch` (None; not before start),
@@ -15,6 +15,11 @@ Legacy: `submodules` (None = whole model), `quantize_embeddings` (True), `reduce
 (True), `activation_bits`, `weight_bits` (8), `exclude_batchnorm` (True), `exclude_module_types`,
 `custom_quantizable_module_types`, `activation_qconfig_kwargs`, `weight_qconfig_kwargs` (None),
 `tensorrt` (False).
+
+recipec extension (legacy class; SparseML rejects this field, recipec warns with RC114 and runs it):
+`int8_graph` (False): also fake-quantize the sigmoid output and the product inside every SiLU and every
+residual-add output, so the exported QDQ graph runs in int8 end to end on onnxruntime (QLinearConv ->
+QLinearSigmoid -> QLinearMul, QLinearAdd); see docs/export.md for the speed / training-cost trade-off.
 
 Passes:  `- !QuantizationModifier {start_epoch: 50, submodules: [model.0, model.1]}`
 Fails:   `- !QuantizationModifier {start_epoch: 50, end_epoch: 52}` (end_epoch must be -1)
@@ -28,7 +33,7 @@ LEGACY_ONLY = frozenset({
     "submodules", "quantize_embeddings", "reduce_range", "quantize_linear_activations",
     "quantize_conv_activations", "quantize_embedding_activations", "activation_bits", "weight_bits",
     "exclude_batchnorm", "exclude_module_types", "custom_quantizable_module_types",
-    "activation_qconfig_kwargs", "weight_qconfig_kwargs", "tensorrt",
+    "activation_qconfig_kwargs", "weight_qconfig_kwargs", "tensorrt", "int8_graph",
 })
 CURRENT_ONLY = frozenset({"scheme", "scheme_overrides", "ignore", "strict"})
 
@@ -66,6 +71,10 @@ class QuantizationModifier(ModifierSpec):
     activation_qconfig_kwargs: dict | None = F(None, kind="dict")
     weight_qconfig_kwargs: dict | None = F(None, kind="dict")
     tensorrt: bool = F(False, kind="bool")
+    # recipec extension (legacy class): the layout onnxruntime runs in int8 end to end
+    int8_graph: bool = F(False, kind="bool", extension=True,
+                         doc="also fake-quantize the sigmoid output and the product inside every SiLU and every "
+                         "residual-add output, so the exported QDQ graph runs in int8 end to end on onnxruntime")
 
     @property
     def legacy(self) -> bool:

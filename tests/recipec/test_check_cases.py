@@ -24,6 +24,7 @@ CASES = [
     (mod("  - !EpochRangeModifier\n    start_epoch: 0\n"), ("RC112", 2, 5)),
     (mod("  - !OBSPruningModifier\n    init_sparsity: 0.5\n    final_sparsity: 0.8\n    start_epoch: 0\n"
          "    end_epoch: 5\n    update_frequency: 1\n    params: __ALL_PRUNABLE__\n"), ("RC113", 2, 5)),
+    (mod("  - !QuantizationModifier\n    start_epoch: 2\n    int8_graph: true\n"), ("RC114", 4, 5)),
     (mod("  - !ConstantPruningModifier   # prune to 0.5\n    params: __ALL_PRUNABLE__\n"), ("RC016", 2, 5)),
     (mod("  - !pytorch.ConstantPruningModifier\n    params: __ALL_PRUNABLE__\n"), ("RC017", 2, 5)),
     ("my_modifiers_list:\n  - !ConstantPruningModifier\n    params: __ALL_PRUNABLE__\n", ("RC103", 1, 1)),

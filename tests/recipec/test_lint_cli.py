@@ -78,6 +78,38 @@ def test_full_has_code_frame(bad):
     assert "Found 1 error(s) and 1 warning(s)." in out
 
 
+EXT = ("m_modifiers:\n  - !EpochRangeModifier\n    start_epoch: 0.0\n    end_epoch: 4.0\n"
+       "  - !QuantizationModifier\n    start_epoch: 2.0\n    int8_graph: true\n")
+
+
+def test_extension_field_rendered(tmp_path):
+    """RC114 (a recipec extension field): a warning at the field key, in every format; exit 0 unless --strict."""
+    p = tmp_path / "ext.yaml"
+    p.write_text(EXT)
+    rc, out = lint_out(p, fmt="concise")
+    assert rc == 0
+    assert out.splitlines() == [f"{p}:7:5: RC114 `int8_graph` is a recipec extension of QuantizationModifier, "
+                                "not a SparseML field; SparseML would refuse this recipe"]
+    rc, out = lint_out(p, fmt="full", color=False)
+    assert out.splitlines()[:7] == [
+        "warning[RC114]: `int8_graph` is a recipec extension of QuantizationModifier, not a SparseML field; "
+        "SparseML would refuse this recipe",
+        f" --> {p}:7:5",
+        "  |",
+        "7 |     int8_graph: true",
+        "  |     ^^^^^^^^^^",
+        "  = help: recipec runs it; drop the field to keep the recipe loadable by SparseML",
+        "",
+    ]
+    data = json.loads(lint_out(p, fmt="json")[1])
+    assert [(d["code"], d["severity"], d["line"], d["col"], d["end_col"]) for d in data] == [
+        ("RC114", "warning", 7, 5, 15)]
+    assert lint_out(p, fmt="github")[1].startswith(f"::warning file={p},line=7,col=5,endLine=7,endColumn=15,"
+                                                   "title=RC114::")
+    assert lint_out(p, strict=True)[0] == 1
+    assert lint_out(p, strict=True, ignore=["RC114"])[0] == 0
+
+
 def test_exit_codes_strict_select_ignore(tmp_path):
     warn_only = tmp_path / "w.yaml"
     warn_only.write_text("unused: 1\nm_modifiers:\n  - !ConstantPruningModifier\n    params: __ALL_PRUNABLE__\n")

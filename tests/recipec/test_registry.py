@@ -53,6 +53,49 @@ def test_not_runnable_warned(kind):
     assert ("RC113" in {d.code for d in res.diagnostics}) == (not REGISTRY[kind].runnable)
 
 
+EXTENSIONS = [(k, f) for k in sorted(REGISTRY) for f in REGISTRY[k].extension_fields()]
+
+
+def test_extension_fields_declared():
+    assert ("QuantizationModifier", "int8_graph") in EXTENSIONS
+
+
+@pytest.mark.parametrize("kind,name", EXTENSIONS)
+def test_extension_field_warned_and_marked(kind, name):
+    """Every recipec extension field: RC114 at its key when given (not when absent), marked in the docs
+    and the schema, never required (SparseML's behaviour is its default)."""
+    import json
+
+    from recipec.commands.docs import render_modifiers
+    from recipec.commands.schema import _default, build_schema
+
+    cls = REGISTRY[kind]
+    f = next(f for f in cls.spec_fields() if f.name == name)
+    assert not f.metadata["required"]
+    res = compile_text(f"m_modifiers:\n  - !{kind}\n    {name}: {json.dumps(_default(f))}\n")
+    hits = [d for d in res.diagnostics if d.code == "RC114"]
+    assert [(d.severity, d.span.line, d.span.col, d.span.end_col) for d in hits] == [
+        ("warning", 3, 5, 5 + len(name))]
+    assert name in hits[0].message and "SparseML" in hits[0].message
+    assert "RC114" not in {d.code for d in compile_text(f"m_modifiers:\n  - !{kind}\n").diagnostics}
+    assert "recipec extension" in build_schema()["$defs"][kind]["properties"][name]["description"]
+    row = next(line for line in render_modifiers().splitlines() if line.startswith(f"| `{name}` |"))
+    assert "**recipec extension**" in row
+
+
+def test_int8_graph_is_legacy_and_sparseml_fields_are_not_warned():
+    """SparseML's own fields (the YOLOv5 idiom) get no RC114; `int8_graph` selects the legacy class, so it
+    cannot be mixed with the current class's `scheme` (RC311)."""
+    from recipec.modifiers.quantization import LEGACY_ONLY
+
+    assert set(REGISTRY["QuantizationModifier"].extension_fields()) <= LEGACY_ONLY
+    res = compile_text("m_modifiers:\n  - !QuantizationModifier\n    start_epoch: 1\n"
+                       "    quantize_conv_activations: false\n    custom_quantizable_module_types: [SiLU]\n")
+    assert "RC114" not in {d.code for d in res.diagnostics}
+    res = compile_text("m_modifiers:\n  - !QuantizationModifier\n    int8_graph: true\n    scheme: {}\n")
+    assert {"RC114", "RC311"} <= {d.code for d in res.diagnostics}
+
+
 def test_renamed_targets_exist():
     assert set(RENAMED.values()) <= set(REGISTRY)
     assert not set(RENAMED) & set(REGISTRY)
