@@ -27,14 +27,17 @@ class QuantSpec:
       `model.24`); None = whole model. `['model.0', ..., 'model.23']` leaves the Detect head float.
     - `exclude_module_types`: class names never quantized (e.g. `Add` to keep residual adds float,
       `Conv2d` to skip bare convs). `SiLU` is accepted and is a no-op (activations run in float).
-    - `quantize_conv_activations`: False (the YOLOv5 idiom) = no fake-quant on conv outputs: one Q/DQ
-      per tensor boundary, at each quantized conv's input. True adds a conv-output fake-quant too.
+    - `quantize_conv_activations`: True adds a conv-output fake-quant to each quantized conv's input
+      fake-quant. A recipe's YOLOv5 idiom (`custom_quantizable_module_types: ['SiLU']`) maps to True:
+      SparseML's SiLU input quantizer sits on the conv output (see `from_modifier`). False (the
+      dataclass default, set directly) = conv inputs only: no fake-quant on conv outputs.
     - `quantize_add_inputs`: fake-quantize both inputs of each residual `Add`.
     - `quantize_silu`: the "int8 graph" layout, for runtimes that fuse QDQ groups (onnxruntime): every
       quantized conv block fake-quantizes its conv output, its sigmoid output and its SiLU output
       (SiLU = y * sigmoid(y), so the runtime builds QLinearConv -> QLinearSigmoid -> QLinearMul), the
       residual `Add` quantizes its output too, and a tensor that is already quantized (the output of such
-      a block / add) is not quantized again at the next input. Default False (the SparseML idiom); see
+      a block / add) is not quantized again at the next input. Default False (the SparseML idiom); a
+      recipe selects it with QuantizationModifier's `int8_graph: true` (a recipec extension, RC114); see
       docs/export.md for the speed / training-cost trade-off.
     """
 
@@ -81,16 +84,33 @@ class QuantSpec:
 
     @classmethod
     def from_modifier(cls, mod: Any) -> "QuantSpec":
-        """From a recipe QuantizationModifier spec (legacy fields read with getattr, defaults otherwise)."""
+        """From a recipe's (legacy) QuantizationModifier spec, with SparseML's semantics.
+
+        Fields are read with getattr; an absent (or None) field takes SparseML's default.
+        - Conv outputs are fake-quantized when `quantize_conv_activations` is true (SparseML's default:
+          the conv's own output observer) OR `SiLU` is in `custom_quantizable_module_types` (the YOLOv5
+          idiom: SparseML wraps every SiLU in a QuantWrapper that fake-quantizes its *input*, i.e. the
+          (BN-folded) conv output, while SiLU itself runs in float). Both quantizers would sit on the same
+          tensor, so they are modelled as ONE fake-quant: each Conv->SiLU boundary gets exactly one Q/DQ,
+          with or without `quantize_conv_activations`. Only a recipe that turns conv activations off and
+          lists no SiLU gets conv-input quantization alone.
+        - `tensorrt: true` forces `quantize_conv_activations` off (as in SparseML; its symmetric int8
+          activations are not modelled).
+        - `exclude_module_types: ['SiLU']` is kept and is a no-op: SiLU has no output quantizer either way.
+        - recipec's extension field `int8_graph` maps to `quantize_silu` (the name checkpoints store).
+        """
         def get(name, default):
             v = getattr(mod, name, None)
             return default if v is None else v
         subs = getattr(mod, "submodules", None)
+        custom = get("custom_quantizable_module_types", ())
+        custom = (custom,) if isinstance(custom, str) else tuple(custom)
+        conv_acts = bool(get("quantize_conv_activations", True)) and not bool(get("tensorrt", False))
         return cls(
             submodules=tuple(subs) if subs else None,
             exclude_module_types=tuple(get("exclude_module_types", ())),
-            quantize_conv_activations=bool(get("quantize_conv_activations", False)),
-            quantize_silu=bool(get("quantize_silu", False)),
+            quantize_conv_activations=conv_acts or "SiLU" in custom,
+            quantize_silu=bool(get("int8_graph", False)),
             activation_bits=int(get("activation_bits", 8)),
             weight_bits=int(get("weight_bits", 8)),
         )
