@@ -108,3 +108,13 @@ def test_idiom_builds_one_output_quantizer_per_conv_block():
         assert isinstance(b.act, nn.SiLU)
     inputs_only = blocks(qspec("    quantize_conv_activations: False\n"))
     assert len(inputs_only) == 2 and all(b.aq is not None and b.oq is None for b in inputs_only)
+
+
+def test_ort_example_recipe_maps_to_int8_graph_with_float_stem():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "recipes" / "yolov5s_transfer_pruned_quantized_ort.yaml"
+    (mod,) = compile_recipe(path, model="none").recipe.by_kind("QuantizationModifier")
+    s = QuantSpec.from_modifier(mod)
+    assert s.quantize_silu and s.quantize_conv_activations
+    assert s.submodules == tuple(f"model.{i}" for i in range(1, 24))
