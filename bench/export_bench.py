@@ -5,12 +5,15 @@ Builds the pruned model from `--weights` (unstructured magnitude pruning of ever
 (`QuantSpec`), calibrates the observers on real images, freezes BN and observers and exports the INT8
 QDQ graph. Latencies are measured round-robin (A, B, A, B, ...) so machine load hits both alike.
 INT8 variants (`--variants`, comma list):
-- `yolov5-idiom`: the recipes' setting (`quantize_conv_activations: False`): one Q/DQ at each conv input;
-  onnxruntime cannot fuse a conv whose output is not quantized, so it runs float convs on dequantized weights;
-- `conv-acts`: `quantize_conv_activations: True`: QLinearConv, but the SiLU runs in float between DQ and Q;
-- `int8-graph`: `quantize_silu: True`: QLinearConv -> QLinearSigmoid -> QLinearMul, QLinearConcat/QLinearAdd;
+- `conv-inputs`: Q/DQ at each conv input only (`quantize_conv_activations: False` without SiLU in
+  `custom_quantizable_module_types`); onnxruntime cannot fuse a conv whose output is not quantized, so it runs
+  float convs on dequantized weights;
+- `sparseml`: the SparseML YOLOv5 recipes' layout (`quantize_conv_activations` true, SparseML's default, or the
+  SiLU-wrapper idiom): Q/DQ on every conv input and output: QLinearConv, then the SiLU in float between DQ and Q;
+- `int8-graph`: a recipe's `int8_graph: true` (QuantSpec.quantize_silu): QLinearConv -> QLinearSigmoid ->
+  QLinearMul, QLinearConcat/QLinearAdd;
 - `int8-graph-stem-fp32`: the same with the 6x6 stem conv left float (onnxruntime's int8 kernel is slow on 3
-  input channels).
+  input channels): examples/recipes/yolov5s_transfer_pruned_quantized_ort.yaml.
 Goal (issue 6): INT8 >= 2.5x faster than FP32 at batch 1.
 
 Measured (2026-11-28, 2-core avx512_vnni CPU, onnxruntime 1.32, yolov5n 640, 75 % sparse, `--threads 1
@@ -90,13 +93,13 @@ def main() -> None:
     ap.add_argument("--calib", type=int, default=16, help="calibration images")
     ap.add_argument("--out", default="runs/export_bench")
     ap.add_argument("--variants", default="int8-graph-stem-fp32,int8-graph",
-                    help="comma list of INT8 variants: int8-graph-stem-fp32, int8-graph, conv-acts, yolov5-idiom")
+                    help="comma list of INT8 variants: int8-graph-stem-fp32, int8-graph, sparseml, conv-inputs")
     a = ap.parse_args()
     from engine.quant import QuantSpec
 
     specs = {"int8-graph": QuantSpec(quantize_silu=True),
-             "int8-graph-stem-fp32": QuantSpec(quantize_silu=True, submodules=STEM_FP32), "conv-acts": QuantSpec(quantize_conv_activations=True),
-             "yolov5-idiom": QuantSpec()}
+             "int8-graph-stem-fp32": QuantSpec(quantize_silu=True, submodules=STEM_FP32),
+             "sparseml": QuantSpec(quantize_conv_activations=True), "conv-inputs": QuantSpec()}
     for v in a.variants.split(","):
         VARIANTS["int8 " + v.strip()] = specs[v.strip()]
 

@@ -4,7 +4,7 @@ yolov5n.pt is prepared for QAT (`QuantSpec`, calibrated on 32 coco128 images, BN
 exported, and both are scored with `yolo.val.validate` on the same loader (letterboxed 640, batch 1,
 no rect so the static-shape ONNX fits). Goal (issue 6): INT8 ONNX mAP within 1 % of the fake-quant model.
 
-    python bench/export_map.py [--imgsz 640] [--conv-acts] [--int8-graph] [--stem-fp32]
+    python bench/export_map.py [--imgsz 640] [--sparseml] [--int8-graph] [--stem-fp32]
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "external"
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--imgsz", type=int, default=640)
-    ap.add_argument("--conv-acts", action="store_true", help="QuantSpec(quantize_conv_activations=True)")
+    ap.add_argument("--conv-acts", "--sparseml", dest="conv_acts", action="store_true",
+                    help="the SparseML YOLOv5 recipes' layout: QuantSpec(quantize_conv_activations=True)")
     ap.add_argument("--int8-graph", action="store_true", help="QuantSpec(quantize_silu=True): the fast ORT layout")
     ap.add_argument("--stem-fp32", action="store_true", help="leave model.0 (the 6x6 stem conv) unquantized")
     ap.add_argument("--weights", default=str(SHARED / "weights" / "yolov5n.pt"))

@@ -62,6 +62,13 @@ class QuantizationRuntime(ModifierRuntime):
             )
         try:
             qspec = QuantSpec.from_modifier(self.spec)
+            stored = (state or {}).get("spec")
+            if stored is not None:  # resume: keep the layout the run was trained with
+                old = QuantSpec.from_dict(stored)
+                if old != qspec:
+                    self.ctx.log(f"QAT: resuming with the checkpoint's layout {old.to_dict()} "
+                                 f"(this recipe now gives {qspec.to_dict()})")
+                qspec = old
             prepare_qat(self.ctx.model, qspec)
         except ValueError as exc:
             raise ModifierError(f"QuantizationModifier: {exc}") from None

@@ -31,8 +31,8 @@ def test_table_shows_every_part_and_missing_values():
          "step_ratio": {"dense": 1.0, "masks": 1.02, "gmp": None, "qat": 1.2},
          "step_config": {"cfg": "yolov5n", "imgsz": 320, "batch": 8},
          "train_images_per_s": None, "train_note": "no data",
-         "onnx_latency_ms": {"fp32": 10.0, "int8": 5.0, "int8_yolov5_idiom": 4.0}, "onnx_ratio": 0.5,
-         "onnx_ratio_yolov5_idiom": 0.4, "onnx_imgsz": 320}
+         "onnx_latency_ms": {"fp32": 10.0, "int8": 5.0, "int8_sparseml": 4.0}, "onnx_ratio": 0.5,
+         "onnx_ratio_sparseml": 0.4, "onnx_imgsz": 320}
     text = _load().table(r)
     for needle in ("recipec lint", "1.020", "<= 1.03", "no data", "int8 5.00 ms", "load 1.00 -> 2.00"):
         assert needle in text, needle

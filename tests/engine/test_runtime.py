@@ -250,3 +250,26 @@ def test_qat_submodules_checked_up_front():
                   MaskRegistry())
     with pytest.raises(ModifierError, match="not in the model: model.99"):
         build_runtimes(Recipe((QSpec(submodules=["model.99"]),)), ctx)
+
+
+def test_qat_resume_keeps_the_checkpoints_layout(tmp_path):
+    """A QAT run resumed under a recipe whose layout now maps differently (e.g. after a semantics fix) keeps the
+    layout it was trained with (the spec stored in the checkpoint), and says so."""
+    from engine.quant import is_qat
+
+    def make(d, qspec, stop=None, logs=None):
+        plan = FakePlan(4, 2, qat=QSched(1, None, None))
+        return session(d, Recipe((qspec,)), plan, epochs=2, stop_after=stop, logs=logs)
+
+    part = make(tmp_path / "part", QSpec(quantize_conv_activations=False), stop=3)
+    with pytest.raises(loop.Stopped):
+        loop.run(part)
+    ck = torch.load(tmp_path / "part" / "weights" / "last.pt", weights_only=True)
+    assert ck["runtime"]  # the QAT state travels in the runtime state
+    logs = []
+    res = make(tmp_path / "part", QSpec(quantize_conv_activations=True), logs=logs)
+    res.model.load_state_dict(ck["model"])
+    res.runtime.load_state_dict(ck["runtime"])
+    assert is_qat(res.model)
+    assert res.model._qat_spec.quantize_conv_activations is False
+    assert any("resuming with the checkpoint's layout" in m for m in logs)
