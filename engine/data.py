@@ -39,7 +39,8 @@ class EpochBatchSampler(Sampler):
         return [mine[i:i + self.batch] for i in range(0, len(mine), self.batch)]
 
     def __iter__(self):
-        yield from self.order(self.epoch)[self.first:]
+        # eager: the order is fixed when the iterator is made (a prefetching loader makes it before the epoch)
+        return iter(self.order(self.epoch)[self.first:])
 
 
 CACHE_BUDGET_BYTES = 2 * 2**30  # decoded training images are kept in RAM when they fit in this
@@ -59,7 +60,8 @@ def cache_decoded(n_images: int, imgsz: int) -> bool:
 
 
 def make_train_loader(data: Any, a: Any, hyp: dict, rank: int, world: int):
-    """(loader_for(epoch, first_batch), steps_per_epoch, dataset) for the training split."""
+    """(loader_for(epoch, first_batch), steps_per_epoch, dataset) for the training split; ``loader_for`` is an
+    :class:`EpochLoaders` (it can also ``prefetch`` an epoch)."""
     from yolo.data.augment import AugmentHyp
     from yolo.data.dataset import YoloDataset
     from yolo.data.yaml import DataError
@@ -77,13 +79,41 @@ def make_train_loader(data: Any, a: Any, hyp: dict, rank: int, world: int):
     sampler = EpochBatchSampler(len(ds), a.batch, a.seed, rank, world)
     loader = DataLoader(ds, batch_sampler=sampler, num_workers=a.workers, collate_fn=YoloDataset.collate_fn,
                         pin_memory=str(a.device).startswith("cuda"))
+    return EpochLoaders(loader, ds, sampler), len(sampler), ds
 
-    def loader_for(epoch: int, first: int):
-        ds.set_epoch(epoch)
-        sampler.set(epoch, first)
-        return loader
 
-    return loader_for, len(sampler), ds
+class EpochLoaders:
+    """The ``loader_for`` of a training Session: ``(epoch, first)`` -> an iterator over the batches of ``epoch``
+    from batch ``first`` on.
+
+    ``prefetch(epoch, first)`` starts that epoch's loader workers ahead of time (they fork with the dataset set
+    to ``epoch`` and fill their queues: ``num_workers * prefetch_factor`` batches) so that the first batches of an
+    epoch are decoded while the trainer is still busy elsewhere (set-up before the first epoch, validation and
+    checkpoints between epochs) instead of stalling the first optimizer step. The next call for the same
+    ``(epoch, first)`` returns that running iterator; any other call drops it and starts afresh. The batches are
+    the same either way: they depend only on (seed, epoch, index). A no-op without workers (nothing runs ahead).
+    """
+
+    def __init__(self, loader: DataLoader, ds: Any, sampler: EpochBatchSampler):
+        self.loader, self.ds, self.sampler = loader, ds, sampler
+        self._ahead: tuple[tuple[int, int], Any] | None = None
+
+    def _start(self, epoch: int, first: int):
+        self.ds.set_epoch(epoch)
+        self.sampler.set(epoch, first)
+        return iter(self.loader)
+
+    def prefetch(self, epoch: int, first: int = 0) -> None:
+        if self.loader.num_workers > 0 and first < len(self.sampler):
+            self._ahead = None  # shut down any earlier one first
+            self._ahead = ((epoch, first), self._start(epoch, first))
+
+    def __call__(self, epoch: int, first: int):
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == (epoch, first):
+            return ahead[1]
+        del ahead
+        return self._start(epoch, first)
 
 
 def make_validate(data: Any, a: Any, train_ds: Any, hyp: dict, device: torch.device, loss_fn: Any = None):

@@ -84,6 +84,7 @@ class Session:
     rewrap: Callable[[nn.Module], nn.Module] | None = None  # re-wrap for DDP after QAT changes the module
     phase_of: Callable[[int], str] = lambda epoch: "dense"
     stop_after: int | None = None
+    channels_last: bool | None = None                  # feed channels-last images; None = only on CUDA
 
 
 def fitness(m: dict[str, float]) -> float:
@@ -101,6 +102,7 @@ def run(s: Session) -> dict[str, Any]:
     amp = s.amp and s.device.type == "cuda" and ctx.flags.get("amp_enabled", True)  # off once QAT has started
     scaler = torch.amp.GradScaler(s.device.type, enabled=amp)
     metrics: dict[str, float] = {}
+    channels_last = s.channels_last if s.channels_last is not None else s.device.type == "cuda"
     if main and not last.exists():
         _save(s, last, epoch=s.step // S, metrics={})  # a loadable last.pt exists from the very start
     start_epoch = s.step // S
@@ -123,7 +125,7 @@ def run(s: Session) -> dict[str, Any]:
             if ctx.flags.get("qat") and not was_qat:
                 _on_qat_start(s, scaler)
             imgs = imgs.to(s.device, non_blocking=True).float()
-            if s.device.type == "cuda":
+            if channels_last:
                 imgs = imgs.contiguous(memory_format=torch.channels_last)
             targets = targets.to(s.device)
             # 2. forward + loss (AMP only on CUDA and only before QAT)
@@ -160,6 +162,10 @@ def run(s: Session) -> dict[str, Any]:
         # 5. epoch end: validation, results row, checkpoints
         train_s = time.time() - t0  # the epoch's training span: data loading in, validation and saving out
         s.runtime.dispatch(ev.EpochEnd(epoch + 1, s.step))
+        del loader  # (its workers are done) then the next epoch's start decoding during validation + saving
+        prefetch = getattr(s.train_loader_for, "prefetch", None)
+        if prefetch is not None and epoch + 1 < s.epochs:
+            prefetch(epoch + 1, 0)
         if not main:
             continue
         net = s.ema.ema if (s.ema is not None and ctx.flags.get("ema_enabled", True)) else _unwrap(s.model)

@@ -30,6 +30,7 @@ from engine.optim import HypError, build_optimizer, load_hyp
 from engine.runtime import Context, MaskRegistry, Runtime, ModifierError, build_runtimes
 from engine.start import (StartError, apply_checkpoint_qat, check_start, hold_checkpoint_masks,
                           load_start)
+from engine.threads import BusySampler, apply_threads
 
 class TrainError(Exception):
     """Bad input for training; the message is complete and meant for the user."""
@@ -52,6 +53,8 @@ class TrainArgs:
     seed: int = 0
     hyp: str | None = None
     progress: bool = True
+    threads: int | str | None = None   # torch CPU threads: N, "auto" (by the free cores, what `recipec train`
+    # passes; engine/threads.py) or None (leave torch's setting alone: library callers such as the demo)
 
 
 def increment_dir(project: str | Path, name: str) -> Path:
@@ -156,6 +159,7 @@ def _setup_distributed(device: str) -> tuple[int, int, torch.device]:
 
 def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
     """Run one training; returns the run folder. Raises TrainError on bad input."""
+    busy = BusySampler()  # other processes' CPU use over the set-up below picks the CPU thread count
     rank, world, device = _setup_distributed(a.device)
     say = log if rank == 0 else (lambda m: None)
     torch.manual_seed(a.seed)
@@ -215,11 +219,19 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
     except StartError as e:
         raise TrainError(str(e)) from None
 
-    # 5. loader and plan (steps_per_epoch = batches per epoch on this rank, the current loader length)
+    # 5. threads, loader and plan (steps_per_epoch = batches per epoch on this rank, the current loader length)
+    try:
+        prev = (resume_ck.get("args") or {}).get("threads") if resume_ck is not None else None
+        used = apply_threads(a.threads, device.type, say, busy, previous=prev if isinstance(prev, int) else None)
+        a.threads = used if used is not None else a.threads  # recorded in the checkpoint's args for --resume
+    except ValueError as e:
+        raise TrainError(str(e)) from None
     try:
         loader_for, S, dataset = make_train_loader(data, a, hyp, rank, world)
     except DataError as e:
         raise TrainError(str(e)) from None
+    first_step = int(resume_ck["step"]) if resume_ck is not None else 0
+    loader_for.prefetch(first_step // S, first_step % S)  # workers decode while the rest is set up
     from recipec.plan import build_plan
 
     plan = build_plan(recipe, S, base_lr=hyp["lr0"], num_groups=3, **plan_kw)
@@ -263,9 +275,8 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
         say(f"results go to {save_dir}")
         _log_sparsity(model, ctx, say, "start")
 
-    # 7. the loop
-    if device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
+    # 7. the loop; channels-last on the CPU too (oneDNN convolutions: ~10 % less CPU per yolov5n step at 320 px)
+    model.to(memory_format=torch.channels_last)
     net = model
     rewrap = None
     if world > 1:
@@ -287,7 +298,8 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
                       steps_per_epoch=S, loss_fn=loss_fn, validate=make_validate(data, a, dataset, hyp, device, loss_fn),
                       save_dir=save_dir, meta=meta, ema=ema, device=device, amp=device.type == "cuda",
                       epochs=plan.epochs, step=step, best_fitness=best, log=say, progress=a.progress, rank=rank,
-                      rewrap=rewrap, phase_of=phase_function(recipe, start_pruned=bool(start.get("masks"))))
+                      rewrap=rewrap, phase_of=phase_function(recipe, start_pruned=bool(start.get("masks"))),
+                      channels_last=True)
     try:
         run(session)
     except ModifierError as e:

@@ -33,6 +33,8 @@ def train(
     seed: int = typer.Option(0, "--seed", help="Seed of the batch order, augmentation and init."),
     hyp: Path = typer.Option(None, "--hyp", help="Hyperparameter YAML (YOLOv5 hyp format)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
+    threads: int = typer.Option(None, "--threads", help="torch CPU threads (default: the cores other processes "
+                                                        "leave free; RECIPEC_THREADS also sets it)."),
 ) -> None:
     """Train YOLOv5 with a recipe: LR, pruning and QAT follow `recipec plan` step by step."""
     extra = list(ctx.args)
@@ -46,6 +48,8 @@ def train(
         _fail("--batch must be >= 1 and --workers >= 0")
     if epochs is not None and epochs < 1:
         _fail(f"--epochs must be >= 1, got {epochs}")
+    if threads is not None and threads < 1:
+        _fail(f"--threads must be >= 1, got {threads}")
 
     from engine.loop import NonFiniteLoss, Stopped
     from engine.train import TrainArgs, TrainError
@@ -55,7 +59,7 @@ def train(
                      device=device, workers=workers, project=project, name=name,
                      resume=(extra[0] if extra else "") if resume else None,
                      allow_recipe_change=allow_recipe_change, seed=seed, hyp=str(hyp) if hyp else None,
-                     progress=not no_progress)
+                     progress=not no_progress, threads=threads if threads is not None else "auto")
     try:
         run_train(args, log=lambda m: print(m, flush=True))
     except TrainError as e:

@@ -97,9 +97,18 @@ def _cli(tmp, data, *extra):
             "--no-progress", *extra]
 
 
+def _same_threads_env():
+    """The CLI picks its CPU thread count from the free cores; `full` ran in this process with torch's current
+    count. Bit-exact equality needs the same count (reductions round differently when split differently)."""
+    from engine.threads import THREADS_ENV
+
+    return {**os.environ, THREADS_ENV: str(torch.get_num_threads())}
+
+
 def test_kill9_leaves_loadable_last_and_resume_matches(work, full):
     tmp, data = work
-    proc = subprocess.Popen(_cli(tmp, data, "--name", "kill"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(_cli(tmp, data, "--name", "kill"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=_same_threads_env())
     last = tmp / "runs" / "kill" / "weights" / "last.pt"
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:
@@ -115,7 +124,8 @@ def test_kill9_leaves_loadable_last_and_resume_matches(work, full):
     proc.wait()
     d = ck.load_checkpoint(last)  # loadable after kill -9
     assert 2 <= d["step"] < 6
-    r = subprocess.run(_cli(tmp, data, "--resume", str(last)), capture_output=True, text=True, timeout=600)
+    r = subprocess.run(_cli(tmp, data, "--resume", str(last)), capture_output=True, text=True, timeout=600,
+                       env=_same_threads_env())
     assert r.returncode == 0, r.stderr
     assert_same(full, ck.load_checkpoint(last))
 
