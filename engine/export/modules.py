@@ -4,7 +4,9 @@
 - every conv block `(conv, bn[, act])` -> `FoldedConv` (BN folded into weight and bias);
 - every `QATConvBn` / `QATConv2d` -> `QConvExport`: input Q/DQ (uint8, per tensor), the folded weight
   through a per-channel Q/DQ (int8, axis 0), conv, optional output Q/DQ, act;
-- every `QATAdd` -> `QAddExport` (both inputs through Q/DQ).
+- every `QATAdd` -> `QAddExport` (both inputs through Q/DQ);
+- every `MaxPool2d` / nearest `Upsample` -> `GridPreserving` (in the int8 graph: the input's Q/DQ repeated
+  after the op, exact, so onnxruntime keeps it and the following concat in uint8).
 With `QuantSpec.quantize_silu` (the int8-graph layout) the same modules also emit the conv-output,
 sigmoid-output and SiLU-output Q/DQ (SiLU as Sigmoid + Mul) and the add-output Q/DQ, and skip the input
 Q/DQ of a tensor that already came out of one (the same tag rule as the QAT forward, so the ONNX
@@ -85,7 +87,7 @@ class QConvExport(nn.Module):
                 y = _fq(y, self.m_qp)
         if not self.int8_graph:
             return y
-        return mark_quantized(y, (self.m_qp or self.o_qp)[0])
+        return _tag(y, self.m_qp or self.o_qp)
 
 
 def _grid_bias(bias: torch.Tensor, sx: float, w_scale: torch.Tensor) -> torch.Tensor:
@@ -113,8 +115,38 @@ class QAddExport(nn.Module):
         if self.int8_graph:
             a = a if input_scale(a) is not None else _fq(a, self.qp_a)
             b = b if input_scale(b) is not None else _fq(b, self.qp_b)
-            return mark_quantized(_fq(a + b, self.qp_o), self.qp_o[0])
+            return _tag(_fq(a + b, self.qp_o), self.qp_o)
         return _fq(a, self.qp_a) + _fq(b, self.qp_b)
+
+
+_QP = "_recipec_export_qp"
+
+
+def _tag(y: torch.Tensor, qp: tuple[float, int]) -> torch.Tensor:
+    """`mark_quantized` plus the full (scale, zero point), for `GridPreserving` downstream."""
+    setattr(y, _QP, qp)
+    return mark_quantized(y, qp[0])
+
+
+class GridPreserving(nn.Module):
+    """A nearest `Upsample` or a `MaxPool2d`: every output is one of its inputs, so a uint8-grid input gives
+    an output on the same grid. In the int8 graph the export repeats the input's Q/DQ after the op (exact:
+    re-quantizing a grid value returns it), so onnxruntime runs the op in uint8 and the consuming concat
+    as QLinearConcat (without it, a Resize or MaxPool output reaches the concat in float and onnxruntime
+    keeps a float Concat plus a QuantizeLinear). The QAT forward has no such quantizer and needs none."""
+
+    def __init__(self, op: nn.Module):
+        super().__init__()
+        self.op = op
+
+    def forward(self, x):
+        y = self.op(x)
+        qp = getattr(x, _QP, None)
+        if qp is None:
+            return y
+        y = _fq(y, qp)
+        setattr(y, _QP, qp)  # not `mark_quantized`: the QAT model does not tag it, so a conv still quantizes it
+        return y
 
 
 def _weight_scale(wq, w: torch.Tensor) -> torch.Tensor:
@@ -145,6 +177,8 @@ def _convert(m: nn.Module) -> nn.Module | None:
                            nn.Identity(), int8_graph=getattr(m, "int8_graph", False))
     if isinstance(m, QATAdd):
         return QAddExport(m)
+    if isinstance(m, nn.MaxPool2d) or (isinstance(m, nn.Upsample) and m.mode == "nearest"):
+        return GridPreserving(m)
     if _is_conv_bn_block(m):
         w, b = fold_conv_bn(m.conv.weight, m.conv.bias, m.bn)
         return FoldedConv(m.conv, w, b, getattr(m, "act", None) or nn.Identity())

@@ -134,3 +134,24 @@ def test_onnxruntime_builds_the_int8_graph(exported, tmp_path):
     assert ops["QLinearConv"] == n_conv and ops["Conv"] == 0
     assert ops["QLinearSigmoid"] == n_silu and ops["QLinearMul"] == n_silu
     assert ops["QLinearConcat"] > 0 and ops["QLinearAdd"] > 0
+
+
+def test_every_concat_before_the_decode_runs_in_int8(exported, tmp_path):
+    """Upsample / MaxPool outputs carry their input's Q/DQ (`GridPreserving`), so every concat of the network
+    (neck concats with an upsampled input, SPPF's concat of max-pools) becomes QLinearConcat; only the float
+    Detect decode keeps float Concat nodes."""
+    import onnxruntime as ort
+
+    m, path = exported
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    so.optimized_model_filepath = str(tmp_path / "opt.onnx")
+    ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    nodes = onnx.load(str(tmp_path / "opt.onnx")).graph.node
+    detect = f"/model.{len(m.model) - 1}/"
+    kinds = {type(x).__name__ for x in m.modules()}
+    assert {"Upsample", "MaxPool2d"} <= kinds  # the tiny model has both
+    float_concats = [n.name for n in nodes if n.op_type == "Concat" and detect not in n.name]
+    assert float_concats == []
+    assert sum(n.op_type == "QLinearConcat" for n in nodes) == sum(
+        n.op_type == "Concat" for n in onnx.load(path).graph.node if detect not in n.name)
