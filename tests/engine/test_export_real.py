@@ -12,6 +12,22 @@ from engine.quant import QuantSpec, disable_observer, freeze_bn_stats, prepare_q
 SIZE = 320
 
 
+def calibrated_export(m, spec: QuantSpec, imgs, path):
+    """Prepare `m` for QAT with `spec`, calibrate the EMA observers on the images themselves (BN frozen),
+    freeze the observers, export to `path`; returns the images as a batch."""
+    prepare_qat(m, spec)
+    m.train()
+    freeze_bn_stats(m)
+    x = _images(imgs, SIZE, SIZE)
+    with torch.no_grad():
+        for _ in range(3):
+            m(x)
+    disable_observer(m)
+    m.eval()
+    export_onnx(m, path, imgsz=SIZE)
+    return x
+
+
 def test_yolov5n_int8_boxes_agree_on_real_images(external_dir, tmp_path):
     import yolo
 
@@ -21,17 +37,8 @@ def test_yolov5n_int8_boxes_agree_on_real_images(external_dir, tmp_path):
     m = yolo.load_model(external_dir / "weights" / "yolov5n.pt")
     with torch.no_grad():
         ref = m(_images(imgs, SIZE, SIZE))
-    prepare_qat(m, QuantSpec())
-    m.train()
-    freeze_bn_stats(m)
-    x = _images(imgs, SIZE, SIZE)
-    with torch.no_grad():
-        for _ in range(3):  # calibrate the EMA observers on the images themselves
-            m(x)
-    disable_observer(m)
-    m.eval()
     p = tmp_path / "y5n_int8.onnx"
-    export_onnx(m, p, imgsz=SIZE)
+    x = calibrated_export(m, QuantSpec(), imgs, p)
     r = verify(p, m, imgs)
     assert r.ok, r.table()
     boxes = next(c for c in r.checks if c.name == "boxes after NMS")
@@ -52,17 +59,8 @@ def test_yolov5n_int8_graph_verifies_against_torch_noise_floor(external_dir, tmp
     if not imgs:
         pytest.skip("no shared images")
     m = yolo.load_model(external_dir / "weights" / "yolov5n.pt")
-    prepare_qat(m, QuantSpec(quantize_silu=True, submodules=tuple(f"model.{i}" for i in range(1, 24))))
-    m.train()
-    freeze_bn_stats(m)
-    x = _images(imgs, SIZE, SIZE)
-    with torch.no_grad():
-        for _ in range(3):
-            m(x)
-    disable_observer(m)
-    m.eval()
     p = tmp_path / "y5n_int8_graph.onnx"
-    export_onnx(m, p, imgsz=SIZE)
+    calibrated_export(m, QuantSpec(quantize_silu=True, submodules=tuple(f"model.{i}" for i in range(1, 24))), imgs, p)
     r = verify(p, m, imgs)
     assert r.ok, r.table()
     raw = next(c for c in r.checks if c.name == "raw outputs (int8)")
