@@ -23,24 +23,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.quant.observers import affine_qparams, affine_qparams_py, ema_minmax_, f32, symmetric_qparams
-
-
-# Adding then subtracting 1.5 * 2**23 rounds a float32 of magnitude < 2**22 to the nearest integer, ties to
-# even (IEEE addition does the rounding). torch.round on CPU is ~25x slower than an add, and the rounded
-# values here are clamped codes (|t| <= 255), so the trick is exact.
-_MAGIC = 12582912.0
+from engine.quant.observers import EPS, affine_qparams, affine_qparams_py, ema_minmax_, f32
 
 
 class _RoundSTE(torch.autograd.Function):
-    """round(x / s) * s forward (ties to even), identity backward (the straight-through estimator)."""
+    """round(x / s) * s forward (x * (1/s) then round half to even, like torch's kernels), identity backward
+    (the straight-through estimator). Used with tensor qparams (non-CPU devices: no host sync)."""
 
     @staticmethod
     def forward(ctx, x, scale, inv_scale):
-        if x.dtype == torch.float32:
-            if not isinstance(inv_scale, torch.Tensor):  # x * inv + M in one pass
-                return torch.add(x.new_full((), _MAGIC), x, alpha=inv_scale).sub_(_MAGIC).mul_(scale)
-            return (x * inv_scale).add_(_MAGIC).sub_(_MAGIC).mul_(scale)
         return (x * inv_scale).round_().mul_(scale)
 
     @staticmethod
@@ -48,23 +39,40 @@ class _RoundSTE(torch.autograd.Function):
         return g, None, None
 
 
+class _ClampRoundSTE(torch.autograd.Function):
+    """Per-tensor fake-quant on Python qparams in one autograd node: clamp(x, lo, hi) -> * (1/s) -> round
+    (half to even) -> * s, one fresh buffer and three in-place passes; backward is `hardtanh_backward`
+    (gradient where lo < x < hi, one fused pass over the saved input; the same as F.hardtanh's)."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi, scale, inv_scale, grad):
+        if grad:
+            ctx.save_for_backward(x)
+            ctx.lo_hi = lo, hi
+        return torch.clamp(x, lo, hi).mul_(inv_scale).round_().mul_(scale)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return torch.ops.aten.hardtanh_backward(g, x, *ctx.lo_hi), None, None, None, None, None
+
+
 def fake_quant(x: torch.Tensor, scale, zero_point, qmin: int, qmax: int) -> torch.Tensor:
     """Affine fake quantization with straight-through gradients (zero outside the range).
 
     Numerically `(clamp(round(x / s) + z, qmin, qmax) - z) * s` (torch's `fake_quantize_*` forward,
-    round half to even, x * (1/s) like torch's kernel; the CPU path may fuse x * (1/s) + M in one FMA,
-    which can differ only when x / s lies within float rounding of a .5 tie): since z is an integer, clamping x to
-    [(qmin - z) s, (qmax - z) s] first is the same thing. The gradient is 1 inside that interval, 0
-    outside (torch's mask differs only within half a step beyond the range). `scale`/`zero_point`: Python
-    numbers, or tensors broadcasting against `x` (per tensor: 0-dim; per channel: shaped (C, 1, 1, 1)).
+    round half to even, x * (1/s) like torch's kernel; bit-identical, tested): since z is an integer,
+    clamping x to [(qmin - z) s, (qmax - z) s] first is the same thing. The gradient is 1 inside that
+    interval, 0 outside (torch's mask differs only within half a step beyond the range). `scale`/`zero_point`:
+    Python numbers (one fused autograd node, the CPU path), or tensors broadcasting against `x` (per tensor:
+    0-dim; per channel: shaped (C, 1, 1, 1); no host sync).
     """
     if isinstance(scale, torch.Tensor):
         zf = zero_point.to(scale.dtype)
         lo, hi, inv = (qmin - zf) * scale, (qmax - zf) * scale, 1.0 / scale
         return _RoundSTE.apply(torch.clamp(x, lo, hi), scale, inv)
-    # Python qparams: hardtanh == clamp forward, and its backward is one fused pass (clamp's is three).
     lo, hi = (qmin - zero_point) * scale, (qmax - zero_point) * scale
-    return _RoundSTE.apply(F.hardtanh(x, lo, hi), scale, 1.0 / scale)
+    return _ClampRoundSTE.apply(x, lo, hi, scale, 1.0 / scale, torch.is_grad_enabled() and x.requires_grad)
 
 
 _QMARK = "_recipec_quantized"
@@ -99,8 +107,10 @@ def quantize_bias(b: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
 class _SharedResults:
     """A few recent (input -> output) results of ActFakeQuant calls, for quantizers that share an input.
 
-    Entries hold a weak reference to the input (identity check) and the output; the oldest is dropped
-    beyond `size`, so at most a handful of activations are kept alive a little longer.
+    Entries hold weak references to the input (identity check) and to the output: an output nothing holds
+    any more (its forward graph was used by backward and freed) is never handed out again, so feeding the
+    same input tensor to a later step cannot return a result whose graph is gone. The oldest entry is
+    dropped beyond `size`; no activation is kept alive by the cache.
     """
 
     def __init__(self, size: int = 8):
@@ -108,14 +118,20 @@ class _SharedResults:
         self.items: dict[tuple, tuple] = {}
         self.hits = 0
 
-    def get(self, key: tuple):
+    def get(self, key: tuple, x: torch.Tensor):
+        """(state, output) stored for `x` under `key`, or None."""
         hit = self.items.get(key)
-        self.hits += hit is not None
-        return hit
+        if hit is None or hit[0]() is not x:
+            return None
+        out = hit[2]()
+        if out is None:
+            return None
+        self.hits += 1
+        return hit[1], out
 
-    def put(self, key: tuple, value: tuple) -> None:
+    def put(self, key: tuple, x: torch.Tensor, state, out: torch.Tensor) -> None:
         self.items.pop(key, None)
-        self.items[key] = value
+        self.items[key] = (weakref.ref(x), state, weakref.ref(out))
         while len(self.items) > self.size:
             self.items.pop(next(iter(self.items)))
 
@@ -140,8 +156,8 @@ class ActFakeQuant(nn.Module):
         self._py = (float(self.min_val), float(self.max_val), float(self.scale), int(self.zero_point))
 
     def _observe_cpu(self, x: torch.Tensor) -> None:
-        bmn, bmx = torch.aminmax(x.detach())
-        bmn, bmx = float(bmn), float(bmx)
+        xd = x.detach()
+        bmn, bmx = float(xd.amin()), float(xd.amax())  # two reductions beat one aminmax (~1.6x) on CPU
         if self._py is None:
             self.refresh()
         mn, mx = self._py[0], self._py[1]
@@ -163,14 +179,14 @@ class ActFakeQuant(nn.Module):
             if self._py is None:
                 self.refresh()
             key = self._share_key(x, observe)
-            hit = _SHARED.get(key)
-            if hit is not None and hit[0]() is x:  # same tensor, same config, same state: same result
-                self._set_py(hit[1])
-                return hit[2]
+            hit = _SHARED.get(key, x)
+            if hit is not None:  # same tensor, same config, same state: same result
+                self._set_py(hit[0])
+                return hit[1]
             if observe:
                 self._observe_cpu(x)
             out = fake_quant(x, self._py[2], self._py[3], self.qmin, self.qmax) if self.fake_quant_enabled else x
-            _SHARED.put(key, (weakref.ref(x), self._py, out))
+            _SHARED.put(key, x, self._py, out)
             return out
         if observe:
             ema_minmax_(self.min_val, self.max_val, x, self.c)
@@ -205,6 +221,69 @@ class ActFakeQuant(nn.Module):
         return f"range=[{self.qmin}, {self.qmax}], per_tensor, ema={self.c}"
 
 
+class _WeightFQ(torch.autograd.Function):
+    """Per-channel symmetric weight fake-quant of `w * f` (f: per-channel fold factor, or None), optionally
+    divided back by f (`divide`: the BN-live fold), as one autograd node with a hand-written backward.
+
+    With `bn` (a BatchNorm), the `f` input is its gamma (or None) and f = gamma / sqrt(running_var + eps) is
+    formed here (no autograd nodes for it); gamma receives (d/df) / sqrt(running_var + eps).
+    Forward: wf = w * f; the observer (when on) sets the scale from max |wf| per channel, so nothing can clip
+    and no clamp is needed; with a frozen scale wf is clamped to [qmin s, qmax s] (the mask is kept).
+    q = round(clamped * (1/s)) * s (bit-identical to torch's per-channel fake-quant); out = q / f or q.
+    Straight-through backward (round = identity, clamp masks): d out/dw = mask (divide) or mask * f;
+    d out/df per channel = sum(g * (mask * wf - q)) / f^2 (divide) or sum(g * mask * w); the (wf - q)
+    difference is formed directly, not as the two large sums autograd would cancel.
+    """
+
+    @staticmethod
+    def forward(ctx, w, f, fq, divide, grad, bn):
+        shape = (-1,) + (1,) * (w.dim() - 1)
+        std = None
+        if bn is not None:  # f = gamma / sqrt(running_var + eps), exactly as fold.bn_factor forms it
+            std = torch.sqrt(bn.running_var + bn.eps)
+            f = (f / std if f is not None else 1.0 / std).reshape(shape)
+        wf = w if f is None else w * f
+        s, clip = fq._observe(wf, shape)
+        mask = None
+        src = wf
+        if clip:  # scale frozen: weights can lie beyond it
+            src = torch.maximum(wf, fq.qmin * s)
+            torch.minimum(src, fq.qmax * s, out=src)
+            mask = src == wf if grad else None
+        q = torch.mul(src, torch.reciprocal(s)).round_().mul_(s)
+        ctx.divide, ctx.mask, ctx.std = divide, mask, std
+        need_f = grad and f is not None and ctx.needs_input_grad[1]
+        ctx.need_f = need_f
+        if f is None:
+            return q
+        if divide:
+            if need_f:  # e = mask * wf - q, formed in wf's (own) buffer
+                e = wf if mask is None else wf.mul_(mask)
+                ctx.save_for_backward(f, e.sub_(q))
+            return q.div_(f)
+        if grad:
+            ctx.save_for_backward(f, w if need_f else None)
+        return q
+
+    @staticmethod
+    def backward(ctx, g):
+        mask = ctx.mask
+        gm = g if mask is None else g * mask
+        if not ctx.saved_tensors:  # f is None, or no gradient to f
+            return gm, None, None, None, None, None
+        f, other = ctx.saved_tensors
+        dims = tuple(range(1, g.dim()))
+        gf = None
+        if ctx.divide:
+            if ctx.need_f:
+                gf = torch.mul(g, other).sum(dims, keepdim=True).div_(f).div_(f)
+        elif ctx.need_f:
+            gf = torch.mul(gm, other).sum(dims, keepdim=True)
+        if gf is not None and ctx.std is not None:
+            gf = gf.reshape(-1).div_(ctx.std)  # d f / d gamma = 1 / std
+        return (gm if ctx.divide else gm * f), gf, None, None, None, None
+
+
 class WeightFakeQuant(nn.Module):
     def __init__(self, channels: int, qmin: int = -127, qmax: int = 127):
         super().__init__()
@@ -217,27 +296,42 @@ class WeightFakeQuant(nn.Module):
     def refresh(self) -> None:  # symmetry with ActFakeQuant (no Python mirror needed)
         pass
 
-    def forward(self, w: torch.Tensor) -> torch.Tensor:
-        shape = (-1,) + (1,) * (w.dim() - 1)
-        amax = None
+    def _observe(self, w: torch.Tensor, shape: tuple) -> tuple[torch.Tensor, bool]:
+        """(per-channel scale viewed as `shape`, clip), no autograd: with the observer on, `scale` = max |w|
+        per channel / qmax (as `observers.symmetric_qparams`), and nothing can clip (clip False); else the
+        frozen `scale` (clip True)."""
+        scale = self.scale
         if self.observer_enabled:
-            with torch.no_grad():
-                amax = w.detach().abs().reshape(w.shape[0], -1).amax(1)
-                s = symmetric_qparams(amax, self.qmax)
-                self.scale.copy_(s)
-        else:
-            s = self.scale
+            torch.div(w.detach().abs().amax(tuple(range(1, w.dim()))), float(self.qmax), out=scale)
+            scale.clamp_(min=EPS)
+        return scale.view(shape), not self.observer_enabled
+
+    def forward(self, w: torch.Tensor, f: torch.Tensor | None = None, divide: bool = False,
+                bn: nn.BatchNorm2d | None = None) -> torch.Tensor:
+        """Fake-quantized `w` (per output channel), or of `w * f` when the per-channel fold factor `f`
+        (shaped (C, 1, 1, 1)) is given, divided back by f when `divide` (the BN-live fold: conv(x, q(w f) / f)).
+        `bn` instead of `f`: f = that BatchNorm's gamma / sqrt(running_var + eps) (as `fold.bn_factor`),
+        formed inside the one autograd node (same values, fewer nodes; gamma gets its gradient).
+
+        Every weight lies inside the range observed from it, but qmax * (amax / qmax) can round a hair below
+        amax in float: no clamp is applied while observing, so the largest weight keeps its straight-through
+        gradient (round() still maps it to qmax, as torch does)."""
+        if bn is not None:
+            if f is not None:
+                raise ValueError("pass either f or bn")
+            if not self.fake_quant_enabled:
+                std = torch.sqrt(bn.running_var + bn.eps)
+                f = ((bn.weight / std) if bn.affine else 1.0 / std).reshape((-1,) + (1,) * (w.dim() - 1))
+                bn = None
+            else:
+                f = bn.weight if bn.affine else None  # gamma: the input the gradient is routed to
         if not self.fake_quant_enabled:
-            return w
-        s = s.reshape(shape)  # symmetric: zero point 0, range [qmin s, qmax s]
-        lo, hi = self.qmin * s, self.qmax * s
-        if amax is not None:
-            # Every weight lies inside the range it was just observed from, but qmax * (amax / qmax) can
-            # round a hair below amax in float: widen the clamp to the observed range so the largest
-            # weight keeps its straight-through gradient (round() still maps it to qmax, as torch does).
-            a = amax.reshape(shape)
-            lo, hi = torch.minimum(lo, -a), torch.maximum(hi, a)
-        return _RoundSTE.apply(torch.clamp(w, lo, hi), s, 1.0 / s)
+            wf = w if f is None else w * f
+            with torch.no_grad():
+                self._observe(wf, (-1,) + (1,) * (w.dim() - 1))
+            return wf / f if divide and f is not None else wf
+        grad = torch.is_grad_enabled() and (w.requires_grad or (f is not None and f.requires_grad))
+        return _WeightFQ.apply(w, f, self, bool(divide and (f is not None or bn is not None)), grad, bn)
 
     def extra_repr(self) -> str:
         return f"range=[{self.qmin}, {self.qmax}], per_channel(axis=0), symmetric"

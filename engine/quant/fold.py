@@ -75,13 +75,14 @@ class QATConvBn(nn.Module):
         if sx is None:
             x = self.aq(x)
             sx = self.aq.scale
-        f = bn_factor(self.bn).reshape(-1, 1, 1, 1)
-        w = self.wq(self.conv.weight * f)
         if self.training and not self.bn_frozen:
-            # conv(x, q(w f)) / f == conv(x, q(w f) / f): divide the (small) weight, not the activation.
-            y = _conv(self.conv, x, w / f, self.conv.bias)
-            y = self.bn(y)
+            # BN live: conv(x, q(w f)) / f == conv(x, q(w f) / f): divide the (small) weight, not the activation
+            # (the weight fake-quant forms f, folds, quantizes and divides in one autograd node).
+            w = self.wq(self.conv.weight, bn=self.bn, divide=True)
+            y = self.bn(_conv(self.conv, x, w, self.conv.bias))
         else:
+            f = bn_factor(self.bn).reshape(-1, 1, 1, 1)
+            w = self.wq(self.conv.weight, f)
             beta = self.bn.bias if self.bn.affine else 0.0
             b0 = self.conv.bias if self.conv.bias is not None else 0.0
             bias = beta + (b0 - self.bn.running_mean) * f.reshape(-1)
