@@ -26,35 +26,12 @@ from torch import nn
 from engine.quant.observers import EPS, affine_qparams, affine_qparams_py, ema_minmax_, f32
 
 
-class _RoundSTE(torch.autograd.Function):
-    """round(x / s) * s forward (x * (1/s) then round half to even, like torch's kernels), identity backward
-    (the straight-through estimator). Used with tensor qparams (non-CPU devices: no host sync)."""
-
-    @staticmethod
-    def forward(ctx, x, scale, inv_scale):
-        return (x * inv_scale).round_().mul_(scale)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g, None, None
-
-
-class _ClampRoundSTE(torch.autograd.Function):
-    """Per-tensor fake-quant on Python qparams in one autograd node: clamp(x, lo, hi) -> * (1/s) -> round
-    (half to even) -> * s, one fresh buffer and three in-place passes; backward is `hardtanh_backward`
-    (gradient where lo < x < hi, one fused pass over the saved input; the same as F.hardtanh's)."""
-
-    @staticmethod
-    def forward(ctx, x, lo, hi, scale, inv_scale, grad):
-        if grad:
-            ctx.save_for_backward(x)
-            ctx.lo_hi = lo, hi
-        return torch.clamp(x, lo, hi).mul_(inv_scale).round_().mul_(scale)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return torch.ops.aten.hardtanh_backward(g, x, *ctx.lo_hi), None, None, None, None, None
+def _round_to_grid_(y: torch.Tensor, scale, inv_scale) -> torch.Tensor:
+    """y <- round(y * (1/s)) * s (round half to even, as torch's kernels), in place on y's data and outside
+    autograd: y is a fresh clamp output whose backward reads the clamp's *input*, so the rounding is
+    invisible to autograd and its gradient passes straight through (the STE) with no extra node."""
+    y.detach().mul_(inv_scale).round_().mul_(scale)
+    return y
 
 
 def fake_quant(x: torch.Tensor, scale, zero_point, qmin: int, qmax: int) -> torch.Tensor:
@@ -64,15 +41,16 @@ def fake_quant(x: torch.Tensor, scale, zero_point, qmin: int, qmax: int) -> torc
     round half to even, x * (1/s) like torch's kernel; bit-identical, tested): since z is an integer,
     clamping x to [(qmin - z) s, (qmax - z) s] first is the same thing. The gradient is 1 inside that
     interval, 0 outside (torch's mask differs only within half a step beyond the range). `scale`/`zero_point`:
-    Python numbers (one fused autograd node, the CPU path), or tensors broadcasting against `x` (per tensor:
-    0-dim; per channel: shaped (C, 1, 1, 1); no host sync).
+    Python numbers (the CPU path), or tensors broadcasting against `x` (per tensor: 0-dim; per channel:
+    shaped (C, 1, 1, 1); no host sync). One autograd node either way (the clamp's).
     """
     if isinstance(scale, torch.Tensor):
         zf = zero_point.to(scale.dtype)
-        lo, hi, inv = (qmin - zf) * scale, (qmax - zf) * scale, 1.0 / scale
-        return _RoundSTE.apply(torch.clamp(x, lo, hi), scale, inv)
+        lo, hi = (qmin - zf) * scale, (qmax - zf) * scale
+        return _round_to_grid_(torch.clamp(x, lo, hi), scale, 1.0 / scale)
+    # hardtanh == clamp forward; its backward (one fused pass, strict bounds) is a C++ node.
     lo, hi = (qmin - zero_point) * scale, (qmax - zero_point) * scale
-    return _ClampRoundSTE.apply(x, lo, hi, scale, 1.0 / scale, torch.is_grad_enabled() and x.requires_grad)
+    return _round_to_grid_(F.hardtanh(x, lo, hi), scale, 1.0 / scale)
 
 
 _QMARK = "_recipec_quantized"
