@@ -133,39 +133,55 @@ class ActFakeQuant(nn.Module):
         """Re-read the Python mirror from the buffers (after loading state)."""
         self._py = (float(self.min_val), float(self.max_val), float(self.scale), int(self.zero_point))
 
-    def _observe_cpu(self, x: torch.Tensor) -> None:
+    def _observe_cpu(self, x: torch.Tensor, py: tuple[float, float, float, int]) -> tuple[float, float, float, int]:
+        """EMA update of the Python mirror from x's min/max (float32 rounding as the tensor path); writes the
+        buffers too. Returns the new mirror."""
         xd = x.detach()
-        bmn, bmx = float(xd.amin()), float(xd.amax())  # two reductions beat one aminmax (~1.6x) on CPU
-        if self._py is None:
-            self.refresh()
-        mn, mx = self._py[0], self._py[1]
+        bmn, bmx = xd.amin().item(), xd.amax().item()  # two reductions beat one aminmax (~1.6x) on CPU
+        mn, mx = py[0], py[1]
         if math.isinf(mn):
             mn, mx = bmn, bmx
         else:
-            mn, mx = f32(mn + self.c * (bmn - mn)), f32(mx + self.c * (bmx - mx))
+            c = self.c
+            mn, mx = f32(mn + c * (bmn - mn)), f32(mx + c * (bmx - mx))
         s, z = affine_qparams_py(mn, mx, self.qmin, self.qmax)
-        self._py = (mn, mx, s, z)
-        self.min_val.fill_(mn)
-        self.max_val.fill_(mx)
-        self.scale.fill_(s)
-        self.zero_point.fill_(z)
+        py = self._py = (mn, mx, s, z)
+        b = self._buffers
+        b["min_val"].fill_(mn)
+        b["max_val"].fill_(mx)
+        b["scale"].fill_(s)
+        b["zero_point"].fill_(z)
+        return py
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        cpu = x.device.type == "cpu"
         observe = self.observer_enabled and self.training
-        if cpu:
-            if self._py is None:
-                self.refresh()
-            key = self._share_key(x, observe)
-            hit = _SHARED.get(key, x)
-            if hit is not None:  # same tensor, same config, same state: same result
-                self._set_py(hit[0])
-                return hit[1]
-            if observe:
-                self._observe_cpu(x)
-            out = fake_quant(x, self._py[2], self._py[3], self.qmin, self.qmax) if self.fake_quant_enabled else x
-            _SHARED.put(key, x, self._py, out)
-            return out
+        if x.device.type != "cpu":
+            return self._forward_tensor(x, observe)
+        py = self._py
+        if py is None:
+            self.refresh()
+            py = self._py
+        on = self.fake_quant_enabled
+        # Two quantizers fed the same tensor (C3's cv1 and cv2, a Bottleneck's cv1 and its residual add)
+        # give bit-identical results when their config and state match: the second reuses the first's
+        # output and adopts its updated state (exactly what observing the same data would produce).
+        key = (id(x), x._version, observe, on, self.qmin, self.qmax, self.c, py, torch.is_grad_enabled())
+        hit = _SHARED.get(key, x)
+        if hit is not None:
+            self._set_py(hit[0])
+            return hit[1]
+        if observe:
+            py = self._observe_cpu(x, py)
+        out = x
+        if on:
+            s, z = py[2], py[3]
+            # hardtanh == clamp forward; its backward (one fused pass, strict bounds) is a C++ node.
+            out = _round_to_grid_(F.hardtanh(x, (self.qmin - z) * s, (self.qmax - z) * s), s, 1.0 / s)
+        _SHARED.put(key, x, py, out)
+        return out
+
+    def _forward_tensor(self, x: torch.Tensor, observe: bool) -> torch.Tensor:
+        """Non-CPU devices: observer and qparams in tensor ops (no host sync)."""
         if observe:
             ema_minmax_(self.min_val, self.max_val, x, self.c)
             s, z = affine_qparams(self.min_val, self.max_val, self.qmin, self.qmax)
@@ -175,13 +191,6 @@ class ActFakeQuant(nn.Module):
         if not self.fake_quant_enabled:
             return x
         return fake_quant(x, self.scale, self.zero_point, self.qmin, self.qmax)
-
-    def _share_key(self, x: torch.Tensor, observe: bool) -> tuple:
-        """Two quantizers fed the same tensor (C3's cv1 and cv2, a Bottleneck's cv1 and its residual add)
-        give bit-identical results when their config and state match: the second reuses the first's
-        output and adopts its updated state (exactly what observing the same data would produce)."""
-        return (id(x), x._version, observe, self.fake_quant_enabled, self.qmin, self.qmax, self.c, self._py,
-                torch.is_grad_enabled())
 
     def _set_py(self, py: tuple[float, float, float, int]) -> None:
         if py != self._py:
@@ -215,13 +224,18 @@ class _WeightFQ(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, w, f, fq, divide, grad, bn):
-        shape = (-1,) + (1,) * (w.dim() - 1)
+        nd = w.dim()
+        shape, dims = ((-1, 1, 1, 1), (1, 2, 3)) if nd == 4 else ((-1,) + (1,) * (nd - 1), tuple(range(1, nd)))
         std = None
         if bn is not None:  # f = gamma / sqrt(running_var + eps), exactly as fold.bn_factor forms it
             std = torch.sqrt(bn.running_var + bn.eps)
             f = (f / std if f is not None else 1.0 / std).reshape(shape)
         wf = w if f is None else w * f
-        s, clip = fq._observe(wf, shape)
+        scale = fq._buffers["scale"]
+        clip = not fq.observer_enabled
+        if not clip:  # scale = max |wf| / qmax per channel, as observers.symmetric_qparams; nothing can clip
+            torch.div(wf.abs().amax(dims), float(fq.qmax), out=scale).clamp_(min=EPS)
+        s = scale.view(shape)
         mask = None
         src = wf
         if clip:  # scale frozen: weights can lie beyond it
@@ -229,9 +243,8 @@ class _WeightFQ(torch.autograd.Function):
             torch.minimum(src, fq.qmax * s, out=src)
             mask = src == wf if grad else None
         q = torch.mul(src, torch.reciprocal(s)).round_().mul_(s)
-        ctx.divide, ctx.mask, ctx.std = divide, mask, std
         need_f = grad and f is not None and ctx.needs_input_grad[1]
-        ctx.need_f = need_f
+        ctx.divide, ctx.mask, ctx.std, ctx.need_f = divide, mask, std, need_f
         if f is None:
             return q
         if divide:

@@ -45,9 +45,12 @@ def symmetric_qparams(amax: torch.Tensor, qmax: int) -> torch.Tensor:
     return torch.clamp(amax.float() / float(qmax), min=EPS)
 
 
+_F32 = struct.Struct("f")
+
+
 def f32(v: float) -> float:
     """Round a Python float to the nearest float32 (scales are float32 in torch and in ONNX)."""
-    return struct.unpack("f", struct.pack("f", v))[0]
+    return _F32.unpack(_F32.pack(v))[0]
 
 
 def affine_qparams_py(mn: float, mx: float, qmin: int, qmax: int) -> tuple[float, int]:
