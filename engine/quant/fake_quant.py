@@ -8,10 +8,14 @@ State (scale, zero point, min/max) lives in **non-persistent** buffers so `model
 only the float weights under ultralytics names; `engine.quant.qat.qat_state_dict` collects these.
 Observers update only in `train()` mode (validation never moves the ranges).
 
-Speed (QAT step goal <= 1.30x dense on CPU): torch's CPU `fake_quantize_*` kernels run ~30x slower
-than an elementwise op, so `fake_quant` is clamp + a rounding STE (bit-identical forward, tested); on
-CPU the observer's qparams are computed on Python floats (one `aminmax`, no chain of tiny tensor ops);
-on other devices everything stays in tensor ops (no host sync).
+Speed (QAT step goal <= 1.30x dense on CPU; bench/qat_step_bench.py): torch's CPU `fake_quantize_*`
+kernels run ~100x slower than an elementwise op (0.5M floats, 1 thread), so activations are fake-quantized
+as hardtanh (the clamp, whose C++ backward is the straight-through mask) followed by an in-place
+round-to-grid on its fresh output (bit-identical forward, tested); on CPU the observer's qparams are
+computed on Python floats (amin + amax, no chain of tiny tensor ops); on other devices everything stays in
+tensor ops (no host sync). A conv weight is folded, observed, quantized and divided back in one autograd
+node (`_WeightFQ`) with a hand-written straight-through backward: per-layer Python and dispatcher
+overhead, not arithmetic, dominates on small models.
 """
 
 from __future__ import annotations
@@ -260,9 +264,10 @@ class _WeightFQ(torch.autograd.Function):
     def backward(ctx, g):
         mask = ctx.mask
         gm = g if mask is None else g * mask
-        if not ctx.saved_tensors:  # f is None, or no gradient to f
+        saved = ctx.saved_tensors
+        if not saved:  # f is None, or no gradient to f
             return gm, None, None, None, None, None
-        f, other = ctx.saved_tensors
+        f, other = saved
         dims = tuple(range(1, g.dim()))
         gf = None
         if ctx.divide:

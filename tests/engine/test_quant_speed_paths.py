@@ -138,3 +138,35 @@ def test_shared_input_across_steps_never_returns_a_freed_graph():
         x.grad = None
         a(x).square().sum().backward()  # raised "backward through the graph a second time" before
         assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_tensor_qparam_path_forced_on_cpu_is_exact_and_straight_through():
+    """The non-CPU branch (observer and qparams as tensor ops, no host sync), forced on CPU."""
+    torch.manual_seed(0)
+    a = ActFakeQuant().train()
+    for step in range(3):
+        x = (torch.randn(2, 3, 5, 5) * (step + 1) + 0.5).requires_grad_()
+        out = a._forward_tensor(x, observe=True)
+        ref = torch.fake_quantize_per_tensor_affine(x.detach(), a.scale, a.zero_point, 0, 255)
+        assert torch.equal(out, ref)
+        out.sum().backward()
+        lo, hi = (0 - a.zero_point) * a.scale, (255 - a.zero_point) * a.scale
+        assert torch.equal(x.grad, ((x >= lo) & (x <= hi)).float())
+    assert a._py is None  # the CPU mirror is re-read from the buffers on the next CPU call
+    a(torch.randn(2, 3, 5, 5))
+    assert a._py is not None and a._py[2] == a.scale.item()
+
+
+def test_weight_fold_has_no_host_sync_ops_and_works_without_grad():
+    """No `.item()`/`float(tensor)` in the weight path (a host sync on GPU): it must run under a mode that
+    forbids reading tensor values from Python."""
+    w = torch.randn(4, 3, 3, 3, requires_grad=True)
+    bn = _bn(4, 9)
+    wq = WeightFakeQuant(4)
+    with torch.no_grad():
+        a = wq(w, bn=bn, divide=True)
+    b = wq(w, bn=bn, divide=True)
+    assert torch.equal(a, b) and b.requires_grad and not a.requires_grad
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    with FakeTensorMode(allow_non_fake_inputs=True):  # raises on data-dependent Python reads
+        wq(torch.randn(4, 3, 3, 3), bn=bn, divide=True)
