@@ -20,7 +20,10 @@ import time
 import torch
 
 
-def make_variants(cfg: str, sparsity: float):
+VARIANTS = ("dense", "masks", "qat", "qat_bn_frozen", "qat_silu")
+
+
+def make_variants(cfg: str, sparsity: float, names: tuple[str, ...] = VARIANTS):
     import yolo
     from engine.pruning import MaskSet, resolve_params
     from engine.quant import QuantSpec, freeze_bn_stats, prepare_qat
@@ -28,7 +31,7 @@ def make_variants(cfg: str, sparsity: float):
     torch.manual_seed(0)
     base = yolo.build_model(cfg, nc=80).train()
     out = {}
-    for name in ("dense", "masks", "qat", "qat_bn_frozen"):
+    for name in names:
         m = copy.deepcopy(base)
         opt = torch.optim.SGD(m.parameters(), lr=1e-3, momentum=0.937, nesterov=True, weight_decay=5e-4)
         if name != "dense":
@@ -36,7 +39,7 @@ def make_variants(cfg: str, sparsity: float):
             ms.update(sparsity)
             ms.attach(opt)
         if name.startswith("qat"):
-            prepare_qat(m, QuantSpec())
+            prepare_qat(m, QuantSpec(quantize_silu=name == "qat_silu"))
             m.train()
             if name == "qat_bn_frozen":
                 freeze_bn_stats(m)
@@ -61,10 +64,15 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--sparsity", type=float, default=0.5)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of " + ",".join(VARIANTS))
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
-    variants = make_variants(a.cfg, a.sparsity)
+    names = tuple(v for v in a.variants.split(",") if v)
+    unknown = [v for v in names if v not in VARIANTS]
+    if unknown or "dense" not in names:
+        raise SystemExit(f"--variants: need dense, know {', '.join(VARIANTS)}; got {a.variants!r}")
+    variants = make_variants(a.cfg, a.sparsity, names)
     x = torch.rand(a.batch, 3, a.imgsz, a.imgsz)
     times = {k: [] for k in variants}
     for k, (m, opt) in variants.items():  # warm-up
