@@ -74,7 +74,6 @@ class QATConvBn(nn.Module):
         sx = input_scale(x) if self.int8_graph else None
         if sx is None:
             x = self.aq(x)
-            sx = self.aq.scale
         if self.training and not self.bn_frozen:
             # BN live: conv(x, q(w f)) / f == conv(x, q(w f) / f): divide the (small) weight, not the activation
             # (the weight fake-quant forms f, folds, quantizes and divides in one autograd node).
@@ -87,7 +86,7 @@ class QATConvBn(nn.Module):
             b0 = self.conv.bias if self.conv.bias is not None else 0.0
             bias = beta + (b0 - self.bn.running_mean) * f.reshape(-1)
             if self.int8_graph:
-                bias = quantize_bias(bias, sx * self.wq.scale)
+                bias = quantize_bias(bias, (self.aq.scale if sx is None else sx) * self.wq.scale)
             y = _conv(self.conv, x, w, bias)
         if self.oq is not None:
             y = self.oq(y)
