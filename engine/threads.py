@@ -1,23 +1,29 @@
 """How many torch intra-op threads ``recipec train`` uses on the CPU, and why (one log line).
 
-PyTorch's CPU threads meet at a barrier after every op. When another process holds one of the cores, the
-thread waiting there stalls the whole op: on this project's 2 shared cores a yolov5n step took 0.4 to 11 s with
-2 threads on cores other jobs were using, against 0.02 s with 1 (the issue ``recipec demo`` already works around).
-So on the CPU the thread count follows the cores that other processes leave free:
+PyTorch's CPU threads meet at a barrier after every parallel op. When another process holds one of the cores,
+every barrier waits for a scheduler time slice: measured on this project's 2 shared cores (yolov5n, 320 px,
+batch 16, coco128), a step took 0.33 s with 2 threads on idle cores, 0.6 s with 1 thread, and 2 to 10 s with
+2 threads while one other CPU-bound job ran. So on the CPU the count follows the cores other processes leave free:
 
     threads = clamp(round(cores - busy), 1, cores)
 
-``busy`` = cores' worth of CPU time that *other* processes used while this run was being set up (recipe,
-data, model: a window of a second or more; from ``/proc/stat`` minus this process's own CPU time), or the 1-minute
-load average where ``/proc/stat`` is unavailable. A direct sample rather than the load average, because the load
-average trails by a minute: right after another job ends it still reads busy (and a benchmark that runs jobs back
-to back would always see the previous one). The loader workers are not subtracted: with the RAM image cache they
-use a small share of a core (coco128, yolov5n, 320 px: about 0.1 s of worker CPU per batch against 0.6 s for the
-step) and sleep once their prefetch queue is full.
+``busy`` = cores' worth of CPU time that *other* processes used while this run was being set up (recipe, data
+scan and image cache, model: a second or so; from ``/proc/stat`` minus this process's own CPU time), or the
+1-minute load average where ``/proc/stat`` is unavailable. A direct sample rather than the load average, which
+trails by a minute (right after another job ends it still reads busy; a benchmark that runs jobs back to back
+always sees the previous one). The loader workers are not subtracted: with the RAM image cache they use about
+0.1 s of CPU per batch against 0.6 s for the step, and they sleep once their prefetch queue is full; measured,
+2 workers + 2 threads ran the epoch in 3.4 s, 2 workers + 1 thread in 4.6-5.8 s. A job that starts after the
+choice still collides; ``--threads 1`` is the safe setting on a machine shared with other CPU-heavy work.
+
+The count changes the last bits of the results (reductions split differently round differently), so it is
+recorded in the checkpoint's ``args`` and a resumed run reuses it (bit-exact continuation); two fresh runs are
+bit-identical only with the same count (pass ``--threads N`` for that).
 
 Precedence: ``--threads N`` > ``RECIPEC_THREADS`` > the count of the run being resumed > ``OMP_NUM_THREADS``
-(left to torch) > the rule above; nothing changes on CUDA, or for library callers that pass ``threads=None``. :func:`choose_threads` is a pure function (tests call it directly);
-:class:`BusySampler` measures ``busy``; :func:`apply_threads` ties them to ``torch.set_num_threads``.
+(left to torch) > the rule above; nothing changes on CUDA, or for library callers that pass ``threads=None``.
+:func:`choose_threads` is a pure function (tests call it directly); :class:`BusySampler` measures ``busy``;
+:func:`apply_threads` ties them to ``torch.set_num_threads``.
 """
 
 from __future__ import annotations

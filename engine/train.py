@@ -219,16 +219,16 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
     except StartError as e:
         raise TrainError(str(e)) from None
 
-    # 5. threads, loader and plan (steps_per_epoch = batches per epoch on this rank, the current loader length)
+    # 5. loader, threads and plan (steps_per_epoch = batches per epoch on this rank, the current loader length)
     try:
+        loader_for, S, dataset = make_train_loader(data, a, hyp, rank, world)
+    except DataError as e:
+        raise TrainError(str(e)) from None
+    try:  # after the data scan / image cache: a longer window for the busy sample, before any worker forks
         prev = (resume_ck.get("args") or {}).get("threads") if resume_ck is not None else None
         used = apply_threads(a.threads, device.type, say, busy, previous=prev if isinstance(prev, int) else None)
         a.threads = used if used is not None else a.threads  # recorded in the checkpoint's args for --resume
     except ValueError as e:
-        raise TrainError(str(e)) from None
-    try:
-        loader_for, S, dataset = make_train_loader(data, a, hyp, rank, world)
-    except DataError as e:
         raise TrainError(str(e)) from None
     first_step = int(resume_ck["step"]) if resume_ck is not None else 0
     loader_for.prefetch(first_step // S, first_step % S)  # workers decode while the rest is set up
