@@ -157,9 +157,9 @@ def test_tensor_qparam_path_forced_on_cpu_is_exact_and_straight_through():
     assert a._py is not None and a._py[2] == a.scale.item()
 
 
-def test_weight_fold_has_no_host_sync_ops_and_works_without_grad():
-    """No `.item()`/`float(tensor)` in the weight path (a host sync on GPU): it must run under a mode that
-    forbids reading tensor values from Python."""
+def test_weight_fold_and_tensor_act_path_have_no_host_sync_and_work_without_grad():
+    """No `.item()`/`float(tensor)` in the weight path or the non-CPU activation path (a host sync on GPU):
+    they must run under a mode that forbids reading tensor values from Python."""
     w = torch.randn(4, 3, 3, 3, requires_grad=True)
     bn = _bn(4, 9)
     wq = WeightFakeQuant(4)
@@ -170,3 +170,7 @@ def test_weight_fold_has_no_host_sync_ops_and_works_without_grad():
     from torch._subclasses.fake_tensor import FakeTensorMode
     with FakeTensorMode(allow_non_fake_inputs=True):  # raises on data-dependent Python reads
         wq(torch.randn(4, 3, 3, 3), bn=bn, divide=True)
+        a = ActFakeQuant().train()
+        a._forward_tensor(torch.randn(2, 3, 4, 4, requires_grad=True), observe=True).sum().backward()
+    with pytest.raises(Exception, match="_local_scalar_dense"), FakeTensorMode(allow_non_fake_inputs=True):
+        ActFakeQuant().train()(torch.randn(2, 3, 4, 4))  # the CPU path reads min/max (the check can fail)
