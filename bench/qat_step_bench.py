@@ -1,13 +1,19 @@
-"""Step time of dense vs masks held vs QAT (BN live and BN frozen) on the same model and batch (CPU).
+"""Step time of dense vs masks held vs QAT (BN live, BN frozen, int8-graph layout) on the same model and batch (CPU).
 
 Runs forward + backward + SGD (momentum 0.937, nesterov, wd 5e-4) on random images; the variants are
 interleaved round-robin so machine load hits them alike, and timed in process CPU time
-(`time.process_time`, all threads) so that other jobs on a shared machine do not count. Prints median and min ms per step and ratios to dense.
-Goals (issue 5): masks <= 1.03x, QAT <= 1.30x of dense.
-Measured (2026-11-28, yolov5n, batch 4, 256 px, 1 thread, CPU time, min of 10): masks 1.00x, QAT 1.36x while
-BN statistics are live, 1.22x once they are frozen.
+(`time.process_time`, all threads) so that other jobs on a shared machine do not count. Prints median and
+min ms per step and ratios to dense. Variants: dense, masks (50% masks held), qat (default QuantSpec, BN
+statistics live), qat_bn_frozen (after freeze_bn_stats), qat_silu (QuantSpec(quantize_silu=True), BN live);
+every non-dense variant holds the masks too.
+Goals (issues 5, 7): masks <= 1.03x, QAT (BN live) <= 1.30x of dense.
+Measured (2026-11-28, yolov5n, batch 4, 256 px, 1 thread, CPU time, 10 rounds, load average ~2.5 on 2 cores),
+median / min ratio: masks 1.02 / 1.03x, qat 1.22 / 1.21x, qat_bn_frozen 1.07 / 1.07x, qat_silu 1.45 / 1.45x
+(dense 119 ms/step). Before the fused fake-quant paths (same conditions, old and new code interleaved in one
+process): qat 1.35x, qat_bn_frozen 1.18x, qat_silu 1.63x.
 
     python bench/qat_step_bench.py [--cfg yolov5n] [--batch 8] [--imgsz 320] [--rounds 5] [--steps 3]
+                                   [--threads 1] [--variants dense,qat]
 """
 
 from __future__ import annotations
