@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -64,7 +66,6 @@ def test_yolov5n_int8_graph_verifies_against_torch_noise_floor(external_dir, tmp
     r = verify(p, m, imgs)
     assert r.ok, r.table()
     raw = next(c for c in r.checks if c.name == "raw outputs (int8)")
-    import re
     noise = [float(v) for v in re.findall(r"noise ([0-9.e+-]+)\)", raw.detail)]
     assert len(noise) == 3 and min(noise) > 0, raw.detail  # the jitter really reached the quantizers
     bad = copy.deepcopy(m)
