@@ -93,7 +93,8 @@ def run(a) -> dict:
     if a.mode == "qat":
         from engine.quant import QuantSpec, prepare_qat
 
-        prepare_qat(model, QuantSpec())
+        # the seed recipe's layout (QuantSpec.from_modifier of yolov5s_transfer_pruned_quantized.yaml)
+        prepare_qat(model, QuantSpec(quantize_conv_activations=True, submodules=tuple(f"model.{i}" for i in range(24))))
         model.to(device).train()
     if a.channels_last:  # before the optimizer, masks and EMA see the tensors, so all share one layout
         model.to(memory_format=torch.channels_last)

@@ -3,14 +3,16 @@
 Runs forward + backward + SGD (momentum 0.937, nesterov, wd 5e-4) on random images; the variants are
 interleaved round-robin so machine load hits them alike, and timed in process CPU time
 (`time.process_time`, all threads) so that other jobs on a shared machine do not count. Prints median and
-min ms per step and ratios to dense. Variants: dense, masks (50% masks held), qat (default QuantSpec, BN
-statistics live), qat_bn_frozen (after freeze_bn_stats), qat_silu (QuantSpec(quantize_silu=True), BN live);
+min ms per step and ratios to dense. Variants: dense, masks (50% masks held), qat (the seed recipe's layout:
+SparseML's, conv inputs and outputs of model.0-23; BN statistics live), qat_bn_frozen (the same after
+freeze_bn_stats), qat_silu (the `_ort` recipe's int8 graph, stem float; BN live);
 every non-dense variant holds the masks too.
 Goals (issues 5, 7): masks <= 1.03x, QAT (BN live) <= 1.30x of dense.
-Measured (2026-11-28, yolov5n, batch 4, 256 px, 1 thread, CPU time, 10 rounds, load average ~2.5 on 2 cores),
-median / min ratio: masks 1.02 / 1.03x, qat 1.22 / 1.21x, qat_bn_frozen 1.07 / 1.07x, qat_silu 1.45 / 1.45x
-(dense 119 ms/step). Before the fused fake-quant paths (same conditions, old and new code interleaved in one
-process): qat 1.35x, qat_bn_frozen 1.18x, qat_silu 1.63x.
+Measured (2026-11-28 03:23, yolov5n, batch 4, 256 px, 1 thread, CPU time, 8 rounds, load average 2.5 on 2 cores),
+median / min ratio, the recipes' layouts: masks 1.00 / 0.99x, qat 1.21 / 1.23x, qat_bn_frozen 1.07 / 1.10x,
+qat_silu 1.35 / 1.39x (dense 115 ms/step). Earlier the same day with `QuantSpec()` (conv inputs only, Detect head
+quantized): qat 1.22x, qat_bn_frozen 1.07x, int8 graph with the stem quantized 1.45x; before the fused fake-quant
+paths (old and new code interleaved in one process): qat 1.35x, qat_bn_frozen 1.18x, int8 graph 1.63x.
 
     python bench/qat_step_bench.py [--cfg yolov5n] [--batch 8] [--imgsz 320] [--rounds 5] [--steps 3]
                                    [--threads 1] [--variants dense,qat]
@@ -29,6 +31,15 @@ import torch
 VARIANTS = ("dense", "masks", "qat", "qat_bn_frozen", "qat_silu")
 
 
+def recipe_spec(QuantSpec, ort: bool = False):
+    """The QAT layout the example recipes train (what `QuantSpec.from_modifier` gives for them):
+    yolov5s_transfer_pruned_quantized.yaml = SparseML's layout (conv inputs and outputs, model.0-23);
+    the `_ort` variant = int8 graph with the stem model.0 float."""
+    if ort:
+        return QuantSpec(quantize_silu=True, submodules=tuple(f"model.{i}" for i in range(1, 24)))
+    return QuantSpec(quantize_conv_activations=True, submodules=tuple(f"model.{i}" for i in range(24)))
+
+
 def make_variants(cfg: str, sparsity: float, names: tuple[str, ...] = VARIANTS):
     import yolo
     from engine.pruning import MaskSet, resolve_params
@@ -45,7 +56,7 @@ def make_variants(cfg: str, sparsity: float, names: tuple[str, ...] = VARIANTS):
             ms.update(sparsity)
             ms.attach(opt)
         if name.startswith("qat"):
-            prepare_qat(m, QuantSpec(quantize_silu=name == "qat_silu"))
+            prepare_qat(m, recipe_spec(QuantSpec, ort=name == "qat_silu"))
             m.train()
             if name == "qat_bn_frozen":
                 freeze_bn_stats(m)
