@@ -22,6 +22,10 @@
 #   /tmp/refvenv/bin/pip install lark typer rich       # only for OURS_ON_REF_TORCH=1 (ours on the same torch)
 # Env: REF_PYTHON (default /tmp/refvenv/bin/python), OUR_PYTHON (default python3), OURS_ON_REF_TORCH=1 adds a
 # third run per repeat: recipec train under the reference venv's torch, to separate torch-build effects.
+# QUIET_WAIT=S: before each run wait up to S seconds (default 0) until other processes use < 0.3 cores (sampled
+# from /proc/stat over 2 s); the sample is logged beside the load average either way. OURS_TRAIN_ONLY=1: our
+# runs stop right after the timed epochs (no validation / checkpoints; their process time is then start-up +
+# training only). Ours picks its torch threads as `recipec train` does (the log line is copied to load.log).
 # Results: $OUT (default /tmp/recipec_refcmp)/summary.json and a printed table.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,13 +45,36 @@ printf 'path: %s\ntrain: images/train2017\nval: images/train2017\nnc: 80\nnames:
     > "$OUT/coco128.yaml"
 COMMON=(--imgsz 320 --batch 16 --workers 2)
 
+busy_cores() {  # cores' worth of CPU all processes used over 2 s (this shell sleeps meanwhile)
+    local a b
+    a=$(head -1 /proc/stat 2>/dev/null) || { echo "?"; return; }
+    sleep 2
+    b=$(head -1 /proc/stat)
+    echo "$a|$b" | awk -v n="$(nproc)" -F'|' '{split($1,x," "); split($2,y," "); bt=0; tt=0;
+        for (i=2;i<=9;i++) { d=y[i]-x[i]; tt+=d; if (i!=5 && i!=6) bt+=d } printf "%.2f", (tt ? bt/tt*n : 0)}'
+}
+
+wait_quiet() {
+    local t0=$(date +%s) b
+    while :; do
+        b=$(busy_cores)
+        if [ "$b" = "?" ] || awk "BEGIN{exit !($b < 0.3)}" || [ $(( $(date +%s) - t0 )) -ge "${QUIET_WAIT:-0}" ]; then
+            echo "$b"; return
+        fi
+    done
+}
+
 run_timed() {  # name logfile cmd...
     local name=$1 log=$2; shift 2
-    echo "$name load: $(uptime | sed 's/.*load average: //')" | tee -a "$OUT/load.log"
+    local busy=$(wait_quiet)
+    echo "$name load: $(uptime | sed 's/.*load average: //'), busy cores before: $busy" | tee -a "$OUT/load.log"
     local t0=$(date +%s.%N)
     "$@" > "$log" 2>&1 || echo "$name FAILED (see $log)" | tee -a "$OUT/load.log"
     echo "$name wall_s $(echo "$(date +%s.%N) - $t0" | bc)" | tee -a "$OUT/load.log"
+    grep -m1 "torch threads" "$log" | sed "s/^/$name /" | tee -a "$OUT/load.log" || true
 }
+OURS_EXTRA=()
+[ "${OURS_TRAIN_ONLY:-0}" = 1 ] && OURS_EXTRA=(--train-only)
 
 for r in $(seq 1 "$REPEATS"); do
     run_timed "ref_$r" "$OUT/ref_$r.log" env TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 "$REF_PYTHON" \
@@ -55,11 +82,11 @@ for r in $(seq 1 "$REPEATS"); do
         --epochs "$EPOCHS" "${COMMON[@]}" --project "$OUT/ref_runs"
     run_timed "ours_$r" "$OUT/ours_$r.log" "$OUR_PYTHON" "$REPO/bench/ours_train_timer.py" \
         --data "$OUT/coco128.yaml" --weights "$WEIGHTS" --epochs "$EPOCHS" "${COMMON[@]}" \
-        --project "$OUT/ours_runs"
+        --project "$OUT/ours_runs" "${OURS_EXTRA[@]}"
     if [ "${OURS_ON_REF_TORCH:-0}" = 1 ]; then
         run_timed "oursreftorch_$r" "$OUT/oursreftorch_$r.log" "$REF_PYTHON" "$REPO/bench/ours_train_timer.py" \
             --data "$OUT/coco128.yaml" --weights "$WEIGHTS" --epochs "$EPOCHS" "${COMMON[@]}" \
-            --project "$OUT/oursreftorch_runs"
+            --project "$OUT/oursreftorch_runs" "${OURS_EXTRA[@]}"
     fi
 done
 
@@ -70,6 +97,7 @@ from pathlib import Path
 out = Path(sys.argv[1])
 walls = dict(re.findall(r"^(\S+) wall_s ([0-9.]+)$", (out / "load.log").read_text(), re.M))
 loads = dict(re.findall(r"^(\S+) load: (.*)$", (out / "load.log").read_text(), re.M))
+threads = dict(re.findall(r"^(\S+) torch threads: (\d+)", (out / "load.log").read_text(), re.M))
 runs = {}
 for log in sorted(out.glob("*_*.log")):
     name, text = log.stem, log.read_text(errors="replace")
@@ -77,7 +105,8 @@ for log in sorted(out.glob("*_*.log")):
     eps = ([e["images_per_s"] for e in json.loads(m[-1])["epochs"]] if m else  # else: rows printed at EpochEnd
            [json.loads(l[len("timer epoch "):])["images_per_s"] for l in text.splitlines()
             if l.startswith("timer epoch ")])
-    runs[name] = {"epoch_images_per_s": eps, "wall_s": float(walls.get(name, "nan")), "load": loads.get(name)}
+    runs[name] = {"epoch_images_per_s": eps, "wall_s": float(walls.get(name, "nan")), "load": loads.get(name),
+                  "threads": int(threads[name]) if name in threads else None}
 summary = {"runs": runs}
 for kind in ("ref", "ours", "oursreftorch"):
     eps = [e for n, r in runs.items() if n.split("_")[0] == kind for e in r["epoch_images_per_s"]]
@@ -95,7 +124,8 @@ for kind in ("ours", "oursreftorch"):
 (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
 for n, r in runs.items():
     print(f"{n:<18} epochs img/s {', '.join(f'{e:.2f}' for e in r['epoch_images_per_s']) or '-':<24}"
-          f" process {r['wall_s']:.0f} s   load {r['load']}")
+          f" process {r['wall_s']:.0f} s   load {r['load']}"
+          + (f"   threads {r['threads']}" if r["threads"] else ""))
 for kind in ("ref", "ours", "oursreftorch"):
     if kind in summary:
         s = summary[kind]

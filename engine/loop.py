@@ -85,6 +85,7 @@ class Session:
     phase_of: Callable[[int], str] = lambda epoch: "dense"
     stop_after: int | None = None
     channels_last: bool | None = None                  # feed channels-last images; None = only on CUDA
+    on_step: Callable[[float], None] | None = None     # called with each step's seconds (batch in hand -> EMA done)
 
 
 def fitness(m: dict[str, float]) -> float:
@@ -116,6 +117,7 @@ def run(s: Session) -> dict[str, Any]:
             s.log(f"{'Epoch':>9} {'box_loss':>9} {'obj_loss':>9} {'cls_loss':>9} {'Instances':>9} {'Size':>5}")
         bar = _Bar(s, epoch, S, first) if (main and s.progress) else None
         for i, batch in enumerate(loader, start=first):
+            t_step = time.perf_counter()
             imgs, targets = batch[0], batch[1]
             step = s.step
             e_float = float(step // S) + float(step % S) / float(S)
@@ -148,6 +150,8 @@ def run(s: Session) -> dict[str, Any]:
             if s.ema is not None and ctx.flags.get("ema_enabled", True):
                 s.ema.update(s.model)
                 ctx.masks.apply_to(s.ema.ema)
+            if s.on_step is not None:
+                s.on_step(time.perf_counter() - t_step)
             s.step = step + 1
             mloss = (mloss * (i - first) + items.detach().float().cpu()) / (i - first + 1)
             seen += imgs.shape[0]

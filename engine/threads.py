@@ -13,8 +13,8 @@ scan and image cache, model: a second or so; from ``/proc/stat`` minus this proc
 trails by a minute (right after another job ends it still reads busy; a benchmark that runs jobs back to back
 always sees the previous one). The loader workers are not subtracted: with the RAM image cache they use about
 0.1 s of CPU per batch against 0.6 s for the step, and they sleep once their prefetch queue is full; measured,
-2 workers + 2 threads ran the epoch in 3.4 s, 2 workers + 1 thread in 4.6-5.8 s. A job that starts after the
-choice still collides; ``--threads 1`` is the safe setting on a machine shared with other CPU-heavy work.
+2 workers + 2 threads ran the epoch in 3.4 s, 2 workers + 1 thread in 4.6-5.8 s. Jobs that start or stop
+after the choice are followed from the step times by :class:`ThreadGovernor`.
 
 The count changes the last bits of the results (reductions split differently round differently), so it is
 recorded in the checkpoint's ``args`` and a resumed run reuses it (bit-exact continuation); two fresh runs are
@@ -123,3 +123,70 @@ def apply_threads(setting: int | str | None, device_type: str, say, sampler: Bus
     if why:
         say(f"torch threads: {why}")
     return torch.get_num_threads() if device_type == "cpu" else None
+
+
+def governed(setting: int | str | None, device_type: str) -> bool:
+    """True when the count is ours to change during the run: ``"auto"`` on the CPU with neither RECIPEC_THREADS nor
+    OMP_NUM_THREADS set (a count the user gave stays fixed)."""
+    return (setting == "auto" and device_type == "cpu" and not os.environ.get(THREADS_ENV, "").strip()
+            and not os.environ.get("OMP_NUM_THREADS", "").strip())
+
+
+class ThreadGovernor:
+    """Auto mode on the CPU: follow other jobs that start (or stop) *after* the thread count was chosen.
+
+    ``observe(seconds)`` after every optimizer step (the step only: data waits are not in it). With more than one
+    thread, when the median of the last ``window`` steps exceeds ``slow`` times the fastest step seen at that
+    count, another process has taken a core (every barrier then waits for a time slice: 2-10 s steps instead of
+    0.33 s measured here), so it drops to 1 thread. Every ``retry`` steps at 1 thread it tries ``target`` threads
+    again (all cores; also when the run started at 1 because the machine was busy then); that first step decides:
+    slower than ``slow`` times the best at ``target`` (or, with no best yet, not faster than the best 1-thread
+    step) sends it back to 1 and doubles the wait before the next try. Each change is logged, and
+    ``on_change(n)`` records it (the checkpoint's ``args.threads``, so a resume continues with the count in
+    effect). A run whose count changed is not bit-reproducible; ``--threads N`` fixes the count (no governor).
+    """
+
+    def __init__(self, current: int, target: int, say, *, slow: float = 3.0, window: int = 3, retry: int = 50,
+                 on_change=None, set_threads=None):
+        import torch
+
+        self.n, self.target, self.say, self.slow, self.window = int(current), int(target), say, slow, window
+        self.retry0 = self.retry = retry
+        self.on_change = on_change
+        self.set_threads = set_threads or torch.set_num_threads
+        self.best: dict[int, float] = {}
+        self.recent: list[float] = []
+        self.since, self.trying = 0, False
+
+    def _switch(self, n: int) -> None:
+        self.set_threads(n)
+        self.n, self.recent, self.since = n, [], 0
+        if self.on_change is not None:
+            self.on_change(n)
+
+    def observe(self, seconds: float) -> None:
+        n, best = self.n, self.best.get(self.n)
+        self.since += 1
+        if self.trying:  # the first step back at the target count decides
+            self.trying = False
+            bad = seconds > self.slow * best if best is not None else seconds >= self.best.get(1, float("inf"))
+            if bad:
+                self.retry *= 2
+                self._switch(1)
+                self.say(f"torch threads: {n} still slow ({seconds:.2f} s a step): 1 thread, next try in "
+                         f"{self.retry} steps")
+                return
+            self.retry = self.retry0
+            self.say(f"torch threads: back to {n} ({seconds:.2f} s a step)")
+        self.best[n] = seconds if best is None else min(best, seconds)
+        self.recent = (self.recent + [seconds])[-self.window:]
+        if n > 1 and len(self.recent) == self.window:
+            med = sorted(self.recent)[self.window // 2]
+            if med > self.slow * self.best[n]:
+                self._switch(1)
+                self.say(f"torch threads: steps slowed to {med:.2f} s (best {self.best[n]:.2f} s with {n} threads: "
+                         f"another process is using the cores): 1 thread from here, {self.target} again in "
+                         f"{self.retry} steps (--threads N fixes the count)")
+        elif n == 1 and self.target > 1 and self.since >= self.retry:
+            self._switch(self.target)
+            self.trying = True

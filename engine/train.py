@@ -30,7 +30,7 @@ from engine.optim import HypError, build_optimizer, load_hyp
 from engine.runtime import Context, MaskRegistry, Runtime, ModifierError, build_runtimes
 from engine.start import (StartError, apply_checkpoint_qat, check_start, hold_checkpoint_masks,
                           load_start)
-from engine.threads import BusySampler, apply_threads
+from engine.threads import BusySampler, ThreadGovernor, apply_threads, governed
 
 class TrainError(Exception):
     """Bad input for training; the message is complete and meant for the user."""
@@ -224,6 +224,7 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
         loader_for, S, dataset = make_train_loader(data, a, hyp, rank, world)
     except DataError as e:
         raise TrainError(str(e)) from None
+    govern = governed(a.threads, device.type)
     try:  # after the data scan / image cache: a longer window for the busy sample, before any worker forks
         prev = (resume_ck.get("args") or {}).get("threads") if resume_ck is not None else None
         used = apply_threads(a.threads, device.type, say, busy, previous=prev if isinstance(prev, int) else None)
@@ -294,12 +295,16 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
             "recipe": recipe_text, "recipe_sha256": ck.sha256_text(recipe_text), "recipe_path": recipe_path,
             "checkpoint_recipe": start.get("old_recipe_text"), "plan_version": getattr(plan, "version", 1)}
     meta["args"]["epochs"] = a.epochs
+    on_step = None
+    if govern and rank == 0 and world == 1:  # (under DDP every rank would have to switch together)
+        on_step = ThreadGovernor(torch.get_num_threads(), os.cpu_count() or 1, say,
+                                 on_change=lambda n: meta["args"].__setitem__("threads", n)).observe
     session = Session(model=net, optimizer=optimizer, runtime=runtime, plan=plan, train_loader_for=loader_for,
                       steps_per_epoch=S, loss_fn=loss_fn, validate=make_validate(data, a, dataset, hyp, device, loss_fn),
                       save_dir=save_dir, meta=meta, ema=ema, device=device, amp=device.type == "cuda",
                       epochs=plan.epochs, step=step, best_fitness=best, log=say, progress=a.progress, rank=rank,
                       rewrap=rewrap, phase_of=phase_function(recipe, start_pruned=bool(start.get("masks"))),
-                      channels_last=True)
+                      channels_last=True, on_step=on_step)
     try:
         run(session)
     except ModifierError as e:

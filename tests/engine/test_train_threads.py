@@ -80,3 +80,62 @@ def test_apply_sets_torch_and_logs(monkeypatch):
         assert apply_threads(None, "cpu", lines.append) == 1 and len(lines) == 1  # untouched, silent
     finally:
         torch.set_num_threads(before)
+
+
+def governor(current=2, target=2, retry=4):
+    from engine.threads import ThreadGovernor
+
+    log, counts, recorded = [], [], []
+    g = ThreadGovernor(current, target, log.append, retry=retry, set_threads=counts.append,
+                       on_change=recorded.append)
+    return g, log, counts, recorded
+
+
+def test_governor_drops_to_one_thread_when_a_job_takes_a_core():
+    g, log, counts, recorded = governor()
+    for t in [0.65, 0.5, 0.34, 0.33, 0.45, 0.9, 0.6]:   # warm-up, own workers, one outlier: no change
+        g.observe(t)
+    assert counts == [] and g.n == 2
+    for t in [9.0, 10.5]:                               # another job: 30x slower steps
+        g.observe(t)
+    assert counts == [1] and recorded == [1] and g.n == 1
+    assert "steps slowed" in log[-1] and "--threads N" in log[-1]
+
+
+def test_governor_retries_the_target_and_backs_off():
+    g, log, counts, _ = governor(retry=4)
+    for t in [0.33, 0.33, 0.33, 10.0, 10.0]:
+        g.observe(t)
+    assert g.n == 1
+    for _ in range(4):
+        g.observe(0.6)                                  # 1-thread steps, then the retry starts
+    assert counts == [1, 2] and g.trying
+    g.observe(8.0)                                      # still contended: back to 1, wait doubled
+    assert counts == [1, 2, 1] and g.retry == 8 and "still slow" in log[-1]
+    for _ in range(8):
+        g.observe(0.6)
+    g.observe(0.34)                                     # the job ended: stays at 2, wait reset
+    assert counts == [1, 2, 1, 2] and g.n == 2 and g.retry == 4 and "back to 2" in log[-1]
+
+
+def test_governor_started_at_one_thread_tries_all_cores_and_keeps_them_only_if_faster():
+    g, _, counts, _ = governor(current=1, target=2, retry=3)
+    for _ in range(3):
+        g.observe(0.6)
+    g.observe(0.7)                                      # 2 threads not faster than 1: back to 1
+    assert counts == [2, 1] and g.n == 1
+    g2, _, counts2, _ = governor(current=1, target=2, retry=3)
+    for t in [0.6, 0.6, 0.6, 0.35, 0.34]:
+        g2.observe(t)
+    assert counts2 == [2] and g2.n == 2
+
+
+def test_fixed_counts_are_not_governed(monkeypatch):
+    from engine.threads import governed
+
+    monkeypatch.delenv("RECIPEC_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert governed("auto", "cpu")
+    assert not governed(2, "cpu") and not governed(None, "cpu") and not governed("auto", "cuda")
+    monkeypatch.setenv("RECIPEC_THREADS", "2")
+    assert not governed("auto", "cpu")
