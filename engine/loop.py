@@ -11,8 +11,9 @@ steps_per_epoch after its ``batch // 4`` rescale does not exist here).
 Per batch: BatchStart (QAT may switch on) -> forward + loss -> LossComputed (non-finite stops the run) ->
 backward -> OptimizerPreStep (LR from the plan, pruning updates, grads masked) -> unscale + clip ->
 optimizer.step -> OptimizerPostStep (weights and momentum masked) -> EMA update (masked too).
-Per epoch: EpochEnd -> validate (EMA until QAT starts, the raw model after) -> results.csv row ->
-``last.pt``, ``best.pt`` and ``best_<phase>.pt`` (atomic writes).
+Per epoch: EpochEnd -> the next epoch's loader workers start (``train_loader_for.prefetch``, when it has one)
+-> validate (EMA until QAT starts, the raw model after) -> results.csv row -> ``last.pt``, ``best.pt`` and
+``best_<phase>.pt`` (atomic writes). ``on_step`` (engine/threads.py's governor) sees each step's seconds.
 """
 
 from __future__ import annotations
