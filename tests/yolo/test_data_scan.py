@@ -125,3 +125,10 @@ def test_any_label_text_parses_to_valid_boxes(text):
     x1, x2 = arr[:, 1] - arr[:, 3] / 2, arr[:, 1] + arr[:, 3] / 2
     assert (arr[:, 3] > 0).all() and (x1 >= -1e-6).all() and (x2 <= 1 + 1e-6).all()
     assert len({i.kind for i in issues}) == len(issues)  # one issue per kind and file
+
+
+def test_a_box_too_thin_for_float32_is_a_bad_value():
+    """Found by the hypothesis test above: a width > 0 in float64 that underflows to 0 in float32."""
+    arr, issues = parse_label_text("0 0.5 0.5 1.875140474448078e-56 0.2\n1 0.5 0.5 0.1 0.1", nc=4, file="f.txt")
+    assert arr.shape == (1, 5) and arr[0, 0] == 1
+    assert [i.kind for i in issues] == ["bad_value"]

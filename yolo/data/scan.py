@@ -153,7 +153,7 @@ def parse_label_text(text: str, nc: int, file: str) -> tuple[np.ndarray, list[Is
         if min(x1, y1) < -1e-6 or max(x2, y2) > 1 + 1e-6:
             bad.setdefault("coords_clipped", []).append(ln)
         x1, y1, x2, y2 = (min(max(v, 0.0), 1.0) for v in (x1, y1, x2, y2))
-        if x2 - x1 <= 0 or y2 - y1 <= 0:
+        if np.float32(x2 - x1) <= 0 or np.float32(y2 - y1) <= 0:  # labels are stored as float32: no size left
             bad.setdefault("bad_value", []).append(ln)
             continue
         rows.append([c, (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1])
