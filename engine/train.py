@@ -231,8 +231,6 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
         a.threads = used if used is not None else a.threads  # recorded in the checkpoint's args for --resume
     except ValueError as e:
         raise TrainError(str(e)) from None
-    first_step = int(resume_ck["step"]) if resume_ck is not None else 0
-    loader_for.prefetch(first_step // S, first_step % S)  # workers decode while the rest is set up
     from recipec.plan import build_plan
 
     plan = build_plan(recipe, S, base_lr=hyp["lr0"], num_groups=3, **plan_kw)
@@ -264,6 +262,7 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
             raise TrainError(f"cannot resume: the checkpoint ran {resume_ck['steps_per_epoch']} steps per epoch, "
                              f"this loader has {S} (same data, --batch and world size needed)")
         say(f"resuming {resume_path} at step {step} (epoch {step // S}, batch {step % S})")
+    loader_for.prefetch(step // S, step % S)  # the first batches decode while the rest (validation data) is set up
     try:
         apply_checkpoint_qat(start.get("qat"), model, ctx, say)
     except StartError as e:

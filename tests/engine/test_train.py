@@ -139,6 +139,13 @@ def test_run_outputs(run_a):
         assert torch.equal(m, last["model"][name] != 0), name  # EMA weights (stripped) keep the zeros
 
 
+def test_thread_count_recorded_for_a_bit_exact_resume(run_a):
+    out, _, logs = run_a
+    last = ck.load_checkpoint(out / "weights" / "last.pt")
+    assert isinstance(last["args"]["threads"], int) and last["args"]["threads"] >= 1  # what the run used
+    assert not any(m.startswith("torch threads") for m in logs)  # threads=None: the library caller's setting
+
+
 def test_load_model_reads_our_checkpoint(run_a):
     import yolo
 

@@ -29,6 +29,7 @@ def data(tmp_path_factory):
 @pytest.mark.parametrize("argv, msg", [
     (["--imgsz", "65", "--epochs", "1"], "multiple of 32"),
     (["--batch", "0", "--epochs", "1"], "--batch must be >= 1"),
+    (["--threads", "0", "--epochs", "1"], "--threads must be >= 1"),
     (["--epochs", "1", "stray"], "unexpected argument"),
     (["--recipe", "nope.yaml"], "cannot read recipe nope.yaml"),
     (["--epochs", "1", "--hyp", "missing.yaml"], "cannot read hyperparameter file"),
@@ -44,6 +45,13 @@ def test_bad_input(data, tmp_path, argv, msg):
     assert r.returncode == 2, r.stdout + r.stderr
     assert msg in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_bad_threads_env_is_a_clear_error(data, tmp_path):
+    r = cli("--data", str(data), "--weights", "yolov5n", "--epochs", "1", "--imgsz", "64", "--project",
+            str(tmp_path), env={"RECIPEC_THREADS": "zero"})
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "RECIPEC_THREADS='zero'" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_missing_data(tmp_path):
