@@ -38,6 +38,20 @@ def _round_to_grid_(y: torch.Tensor, scale, inv_scale) -> torch.Tensor:
     return y
 
 
+class _RoundInRange(torch.autograd.Function):
+    """round(x * (1/s)) * s for an x known to lie strictly inside the clamp range (its min / max were just
+    observed): three passes forward, and an identity backward (the STE with an all-ones mask), so no
+    hardtanh forward pass and no hardtanh_backward pass. Values equal the clamped path's bit for bit."""
+
+    @staticmethod
+    def forward(ctx, x, scale, inv_scale):
+        return x.mul(inv_scale).round_().mul_(scale)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None, None
+
+
 def fake_quant(x: torch.Tensor, scale, zero_point, qmin: int, qmax: int) -> torch.Tensor:
     """Affine fake quantization with straight-through gradients (zero outside the range).
 
@@ -150,6 +164,7 @@ class ActFakeQuant(nn.Module):
             mn, mx = f32(mn + c * (bmn - mn)), f32(mx + c * (bmx - mx))
         s, z = affine_qparams_py(mn, mx, self.qmin, self.qmax)
         py = self._py = (mn, mx, s, z)
+        self._batch_range = (bmn, bmx)
         b = self._buffers
         b["min_val"].fill_(mn)
         b["max_val"].fill_(mx)
@@ -174,13 +189,20 @@ class ActFakeQuant(nn.Module):
         if hit is not None:
             self._set_py(hit[0])
             return hit[1]
+        inside = False
         if observe:
             py = self._observe_cpu(x, py)
         out = x
         if on:
             s, z = py[2], py[3]
-            # hardtanh == clamp forward; its backward (one fused pass, strict bounds) is a C++ node.
-            out = _round_to_grid_(F.hardtanh(x, (self.qmin - z) * s, (self.qmax - z) * s), s, 1.0 / s)
+            lo, hi = (self.qmin - z) * s, (self.qmax - z) * s
+            if observe:  # the batch's min / max are known: strictly inside the range, nothing clips
+                inside = lo < self._batch_range[0] and self._batch_range[1] < hi
+            if inside:  # same values; gradient 1 everywhere, as hardtanh's would be: no clamp, no mask pass
+                out = _RoundInRange.apply(x, s, 1.0 / s)
+            else:
+                # hardtanh == clamp forward; its backward (one fused pass, strict bounds) is a C++ node.
+                out = _round_to_grid_(F.hardtanh(x, lo, hi), s, 1.0 / s)
         _SHARED.put(key, x, py, out)
         return out
 

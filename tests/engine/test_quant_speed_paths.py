@@ -174,3 +174,31 @@ def test_weight_fold_and_tensor_act_path_have_no_host_sync_and_work_without_grad
         a._forward_tensor(torch.randn(2, 3, 4, 4, requires_grad=True), observe=True).sum().backward()
     with pytest.raises(Exception, match="_local_scalar_dense"), FakeTensorMode(allow_non_fake_inputs=True):
         ActFakeQuant().train()(torch.randn(2, 3, 4, 4))  # the CPU path reads min/max (the check can fail)
+
+
+def test_in_range_fast_path_matches_the_clamped_path(monkeypatch):
+    """When the observed batch lies strictly inside the clamp range, ActFakeQuant skips the clamp (and its
+    backward pass): same values bit for bit as torch's fake-quant, gradient all ones; out of range it clamps."""
+    import engine.quant.fake_quant as fqm
+
+    calls = []
+    orig = fqm._RoundInRange.apply
+    monkeypatch.setattr(fqm._RoundInRange, "apply", lambda *a: calls.append(1) or orig(*a))
+    aq = fqm.ActFakeQuant().train()
+    g = torch.Generator().manual_seed(0)
+    aq(torch.randn(2, 8, 16, 16, generator=g) * 3)  # first batch sets the range
+    x = (torch.randn(2, 8, 16, 16, generator=g) * 0.5).requires_grad_()
+    out = aq(x)
+    assert calls == [1]
+    s, z = aq.qparams()
+    ref = torch.fake_quantize_per_tensor_affine(x.detach(), s, z, 0, 255)
+    assert torch.equal(out.detach(), ref)
+    out.backward(torch.ones_like(out))
+    assert torch.equal(x.grad, torch.ones_like(x))
+    y = (torch.randn(2, 8, 16, 16, generator=g) * 30).requires_grad_()  # beyond the range: clamped path
+    out = aq(y)
+    assert calls == [1]
+    s, z = aq.qparams()
+    assert torch.equal(out.detach(), torch.fake_quantize_per_tensor_affine(y.detach(), s, z, 0, 255))
+    out.backward(torch.ones_like(out))
+    assert 0 < float(y.grad.mean()) < 1  # clipped elements get no gradient
