@@ -137,3 +137,19 @@ def test_dynamic_export_runs_other_sizes(tmp_path):
         ref = m(x)
     out = s.run(None, {"images": x.numpy()})[0]
     assert out.shape == tuple(ref.shape) and np.abs(out - ref.numpy()).max() < 1e-2
+
+
+def test_agreement_dead_band_lets_borderline_boxes_flip():
+    """int8 NMS agreement: a detection scoring within the margin of the 0.25 threshold may appear or vanish;
+    a confident detection that vanishes, or changes class, still counts against the export."""
+    from engine.export.verify import _agreement, _hysteresis_agreement
+
+    box = lambda x, conf, cls=0: [x, 0.0, x + 10.0, 10.0, conf, cls]  # noqa: E731
+    t = torch.tensor([box(0, 0.9), box(100, 0.27)])
+    o = torch.tensor([box(1, 0.88), box(100, 0.22)])  # NMS at 0.20: the 0.27 box dropped to 0.22 in ORT
+    assert _agreement(t, o[:1]) == 0.5  # without the dead band (NMS at 0.25): one of two lost
+    assert _hysteresis_agreement(t, o, 0.25, 0.05) == 1.0
+    assert _hysteresis_agreement(t, o[1:], 0.25, 0.05) == 0.0  # the confident box vanished
+    assert _hysteresis_agreement(t, torch.tensor([box(1, 0.88, cls=3)]), 0.25, 0.05) == 0.0  # wrong class
+    assert _hysteresis_agreement(torch.tensor([box(0, 0.9)]), torch.tensor([box(0, 0.9), box(50, 0.6)]),
+                                 0.25, 0.05) == 2 / 3  # a confident extra box in ORT counts too
