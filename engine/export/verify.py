@@ -248,7 +248,6 @@ def verify(onnx_path: str | Path, torch_model: nn.Module, images: Sequence[str |
         state["floors"] = floors
         fl = [_diff_stats(pt, pj, th["box_unit"]) for pj in floors]
         f = {k: max(s[k] for s in fl) for k in ("box", "score", "score_mean")}
-        state["floor_stats"] = f
         k = th["noise_factor"]
         lim_box = min(max(th["box"], k * f["box"]), th["box_cap"])
         lim_score = min(max(th["score"], k * f["score"]), th["score_cap"])
