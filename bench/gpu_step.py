@@ -93,8 +93,9 @@ def run(a) -> dict:
     if a.mode == "qat":
         from engine.quant import QuantSpec, prepare_qat
 
-        # the seed recipe's layout (QuantSpec.from_modifier of yolov5s_transfer_pruned_quantized.yaml)
-        prepare_qat(model, QuantSpec(quantize_conv_activations=True, submodules=tuple(f"model.{i}" for i in range(24))))
+        from qat_step_bench import recipe_spec  # the seed recipe's layout
+
+        prepare_qat(model, recipe_spec(QuantSpec))
         model.to(device).train()
     if a.channels_last:  # before the optimizer, masks and EMA see the tensors, so all share one layout
         model.to(memory_format=torch.channels_last)

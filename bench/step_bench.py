@@ -49,8 +49,9 @@ def _setup(cfg: str, device: str, mode: str):
     if mode.startswith("qat"):
         from engine.quant import QuantSpec, prepare_qat
 
-        # the seed recipe's layout (QuantSpec.from_modifier of yolov5s_transfer_pruned_quantized.yaml)
-        qat = prepare_qat(model, QuantSpec(quantize_conv_activations=True, submodules=tuple(f"model.{i}" for i in range(24))))
+        from qat_step_bench import recipe_spec  # the seed recipe's layout
+
+        qat = prepare_qat(model, recipe_spec(QuantSpec))
     ema = None if mode.startswith("qat") else ModelEMA(model)
     return model, opt, ctx, ms, ema, YoloLoss.from_model(model), qat
 
