@@ -9,6 +9,9 @@ from pathlib import Path
 
 import typer
 
+from recipec.commands.options import (batch_option, conf_option, device_option, device_or_exit, imgsz_option,
+                                      iou_option, refuse_scale_name)
+
 
 def register(app: typer.Typer) -> None:
     app.command("val")(val)
@@ -42,11 +45,11 @@ def val(
                                 "or an exported .onnx model."),
     data: str = typer.Option(..., "--data", help="Data YAML (ultralytics format), e.g. coco128.yaml or VOC.yaml."),
     split: str = typer.Option("val", "--split", help="Which split of the data YAML: val, test or train."),
-    imgsz: int = typer.Option(640, "--imgsz", help="Inference size in pixels (long side), a multiple of 32."),
-    batch: int = typer.Option(16, "--batch", help="Batch size (images of similar aspect ratio share a shape)."),
-    conf: float = typer.Option(0.001, "--conf", help="Confidence threshold (objectness x class score)."),
-    iou: float = typer.Option(0.6, "--iou", help="NMS IoU threshold."),
-    device: str = typer.Option("cpu", "--device", help="torch device, e.g. cpu or cuda:0."),
+    imgsz: int = imgsz_option(640, "Inference size in pixels (long side), a multiple of 32."),
+    batch: int = batch_option(16, "Batch size (images of similar aspect ratio share a shape)."),
+    conf: float = conf_option(0.001),
+    iou: float = iou_option(0.6),
+    device: str = device_option(),
     half: bool = typer.Option(False, "--half", help="fp16 inference (CUDA only)."),
     workers: int = typer.Option(0, "--workers", help="DataLoader worker processes."),
     fmt: str = typer.Option("table", "--format", help="Output: table or json."),
@@ -60,8 +63,10 @@ def val(
         _fail("--batch must be >= 1 and --workers >= 0")
     if not (0.0 <= conf <= 1.0 and 0.0 <= iou <= 1.0):
         _fail("--conf and --iou must be in [0, 1]")
-
-    import torch
+    refuse_scale_name(weights)
+    dev = device_or_exit(device)
+    if half and dev.type != "cuda":
+        _fail("--half needs a CUDA --device")
 
     from yolo.data import DataError, create_dataloader, list_images, load_data_yaml
     from yolo.val import OnnxModel, validate
@@ -90,17 +95,13 @@ def val(
         from yolo.checkpoint import CheckpointError, load_model
 
         try:
-            # a bare scale name ("yolov5n") builds a fresh model: give it the data's classes
-            fresh = not Path(weights).exists()
-            model = load_model(weights, device=device, nc=cfg.nc if fresh else None)
+            model = load_model(weights, device=dev)
         except CheckpointError as e:
             _fail(str(e))
         except (RuntimeError, ValueError) as e:
-            _fail(f"cannot load {weights} on {device}: {e}")
+            _fail(f"cannot load {weights} on {dev}: {e}")
         stride = max(32, int(model.stride.max()))
         nc_model = model.nc
-        if half and not str(device).startswith("cuda"):
-            _fail("--half needs a CUDA --device")
     if nc_model is not None and nc_model != cfg.nc:
         _fail(f"the model predicts {nc_model} classes but {data} has nc={cfg.nc}")
 
@@ -121,7 +122,7 @@ def val(
         print(f"\rvalidating: batch {i + 1}/{n}", end="" if i + 1 < n else "\n", file=sys.stderr, flush=True)
 
     try:
-        report = validate(model, loader, conf=conf, iou=iou, device=torch.device(device), half=half,
+        report = validate(model, loader, conf=conf, iou=iou, device=dev, half=half,
                           names=list(cfg.names), progress=progress if sys.stderr.isatty() else None)
     except RuntimeError as e:  # e.g. an ONNX model whose shapes do not fit
         _fail(f"validation failed: {e}")

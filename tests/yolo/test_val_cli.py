@@ -23,6 +23,19 @@ def syn(tmp_path_factory):
     return make_synthetic(tmp_path_factory.mktemp("clisyn"), n_train=2, n_val=3, seed=0)
 
 
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory):
+    """A randomly initialised yolov5n for the 3 synthetic classes, as a file (val refuses a bare scale name)."""
+    import torch
+
+    from yolo.model import build_model
+
+    path = tmp_path_factory.mktemp("fresh") / "fresh3.pt"
+    torch.manual_seed(0)
+    torch.save(build_model("yolov5n", nc=3).state_dict(), path)
+    return str(path)
+
+
 def test_val_json_on_coco8(external_dir, tmp_path, capsys):
     y = tmp_path / "c8.yaml"
     y.write_text(f"path: {external_dir / 'coco8'}\nval: images/val\nnc: 80\n")
@@ -35,9 +48,9 @@ def test_val_json_on_coco8(external_dir, tmp_path, capsys):
     assert rep["per_class"][0]["name"] == "class0"
 
 
-def test_val_table_on_a_fresh_model(syn, capsys):
-    code, out, err = run(capsys, "val", "--weights", "yolov5n", "--data", str(syn), "--imgsz", "128",
-                         "--conf", "0.1")
+def test_val_table_on_a_fresh_model(syn, fresh, capsys):
+    code, out, err = run(capsys, "val", "--weights", fresh, "--data", str(syn), "--img-size", "128",
+                         "--conf-thres", "0.1", "--iou-thres", "0.5", "--batch-size", "2")
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].split() == ["Class", "Images", "Instances", "P", "R", "mAP50", "mAP50-95"]
@@ -51,21 +64,23 @@ def test_val_table_on_a_fresh_model(syn, capsys):
     (["--format", "xml"], "--format"),
     (["--weights", "nope.pt"], "checkpoint not found"),
     (["--weights", "nope.onnx"], "ONNX model not found"),
+    (["--weights", "yolov5n"], "--weights yolov5n: no such file"),
+    (["--device", "tpu"], "expected auto, cpu, cuda"),
 ])
-def test_val_bad_input_exits_2_with_a_message(syn, capsys, args, msg):
-    base = {"--weights": "yolov5n", "--data": str(syn)}
+def test_val_bad_input_exits_2_with_a_message(syn, fresh, capsys, args, msg):
+    base = {"--weights": fresh, "--data": str(syn)}
     opts = dict(zip(args[::2], args[1::2]))
     argv = ["val"] + [x for k, v in {**base, **opts}.items() for x in (k, v)]
     code, out, err = run(capsys, *argv)
     assert code == 2 and msg in err and "Traceback" not in err
 
 
-def test_val_nc_mismatch_and_missing_data(syn, tmp_path, capsys, external_dir):
+def test_val_nc_mismatch_and_missing_data(syn, fresh, tmp_path, capsys, external_dir):
     code, _, err = run(capsys, "val", "--weights", str(external_dir / "weights/yolov5n.pt"), "--data", str(syn))
     assert code == 2 and "80 classes" in err and "nc=3" in err
     y = tmp_path / "d.yaml"
     y.write_text("path: gone\nval: images/val\nnc: 80\ndownload: https://example.com/x.zip\n")
-    code, _, err = run(capsys, "val", "--weights", "yolov5n", "--data", str(y))
+    code, _, err = run(capsys, "val", "--weights", fresh, "--data", str(y))
     assert code == 2 and "gone/images/val" in err and "https://example.com/x.zip" in err
 
 
@@ -110,11 +125,11 @@ def test_val_onnx_static_input(syn, tmp_path, capsys):
     assert rep["images"] == 3 and 0.0 <= rep["map50"] <= 1.0
 
 
-def test_val_reports_bad_input_and_still_runs(tmp_path, capsys):
+def test_val_reports_bad_input_and_still_runs(tmp_path, fresh, capsys):
     y = make_synthetic(tmp_path / "bad", n_train=1, n_val=3, seed=0)
     (tmp_path / "bad/images/val/broken.png").write_bytes(b"\x89PNG not really")
     (tmp_path / "bad/labels/val/000001.txt").write_text("7 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2\n")
-    code, out, err = run(capsys, "val", "--weights", "yolov5n", "--data", str(y), "--imgsz", "64", "--conf", "0.5")
+    code, out, err = run(capsys, "val", "--weights", fresh, "--data", str(y), "--imgsz", "64", "--conf", "0.5")
     assert code == 0, err
     assert "broken.png" in err and "class_out_of_range" in err and "bad_fields" in err and "000001.txt" in err
     assert err.count("broken.png") == 1
