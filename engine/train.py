@@ -55,6 +55,7 @@ class TrainArgs:
     progress: bool = True
     threads: int | str | None = None   # torch CPU threads: N, "auto" (by the free cores, what `recipec train`
     # passes; engine/threads.py) or None (leave torch's setting alone: library callers such as the demo)
+    overrides: dict[str, float] | None = None  # recipe variables set before evaluation (`--set NAME=VALUE`)
 
 
 def increment_dir(project: str | Path, name: str) -> Path:
@@ -79,20 +80,23 @@ def find_resume(arg: str, project: str) -> Path:
     return found[-1]
 
 
-def compile_recipe_text(path: str | None, text: str, epochs: int | None, say=print) -> tuple[Any, dict]:
-    """Compile exactly as ``recipec plan`` does (``--epochs`` overrides ``num_epochs``); returns the recipe and
-    the extra ``build_plan`` keywords. Errors become TrainError; warnings are printed."""
+def compile_recipe_text(path: str | None, text: str, epochs: int | None, say=print,
+                        overrides: dict[str, float] | None = None) -> tuple[Any, dict]:
+    """Compile exactly as ``recipec plan`` does (``--epochs`` overrides ``num_epochs``, `overrides` other
+    top-level variables); returns the recipe and the extra ``build_plan`` keywords. Errors become TrainError;
+    warnings are printed."""
     from recipec.frontend import compile_recipe
 
     src = path or "<recipe>"
-    res = compile_recipe(src, text=text)
+    overrides = dict(overrides or {})
+    res = compile_recipe(src, text=text, overrides=overrides or None)
     plan_kw: dict[str, Any] = {}
     if epochs is not None and res.recipe is not None:
         if "num_epochs" not in res.recipe.variables:
             raise TrainError(f"--epochs {epochs}: the recipe has no `num_epochs` variable, so its epochs are "
                              "fixed; edit the recipe or drop --epochs")
         fixed = {i for i, name in res.recipe.fixed_values("num_epochs") if name == "start_epoch"}
-        res = compile_recipe(src, text=text, overrides={"num_epochs": float(epochs)})
+        res = compile_recipe(src, text=text, overrides={**overrides, "num_epochs": float(epochs)})
         plan_kw = {"fixed_from_epochs": fixed, "epochs_override": epochs}
     errors = [d for d in res.diagnostics if d.severity == "error"]
     if errors or res.recipe is None:
@@ -175,7 +179,7 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
         if resume_ck.get("finished"):
             raise TrainError(f"{resume_path} is from a finished run; nothing to resume")
         prev = resume_ck.get("args") or {}
-        for key in ("data", "imgsz", "batch", "seed", "hyp", "epochs", "weights"):
+        for key in ("data", "imgsz", "batch", "seed", "hyp", "epochs", "weights", "overrides"):
             if key in prev:
                 setattr(a, key, prev[key])
         save_dir = resume_path.parent.parent
@@ -196,7 +200,7 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
             raise TrainError("give --recipe (a file or zoo: stub) or --epochs N to train without one")
         recipe_text = epoch_recipe(a.epochs, hyp)
     recipe, plan_kw = compile_recipe_text(recipe_path, recipe_text, a.epochs if a.recipe or resume_ck else None,
-                                          say)
+                                          say, overrides=a.overrides if a.recipe or resume_ck else None)
 
     # 3. data
     from yolo.data.yaml import DataError, load_data_yaml
