@@ -13,8 +13,12 @@ model              float state dict with ultralytics names (``model.0.conv.weigh
                    Stripped final checkpoints hold the EMA weights here when the EMA was active.
 ema                EMA state dict (same names) or None (disabled by QAT, or stripped)
 updates            EMA update count (int)
-masks              ``{param name: bool tensor}``: True = kept, False = pruned (empty when nothing is masked)
+masks              ``{param name: bool tensor}``: True = kept, False = pruned (empty when nothing is masked);
+                   stripped files store them as ``masks_packed`` (``pack_masks``: bits), and
+                   ``load_checkpoint`` unpacks them into ``masks`` again
 optimizer          ``optimizer.state_dict()`` or None (stripped)
+runtime            modifier-runtime state for resume, or None (stripped)
+stripped           True once :func:`strip` wrote the final form (``model`` FP16 unless QAT; not resumable)
 step               optimizer steps done = the index of the next step to run (int)
 epoch              epochs completed (int); ``finished`` True once training ended
 epoch_float        ``step / steps_per_epoch`` (float), ``steps_per_epoch`` (int)
@@ -129,6 +133,8 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(
             f"{path} has checkpoint format {data['format_version']}, newer than this recipec ({FORMAT_VERSION})"
         )
+    if data.get("masks_packed") and not data.get("masks"):  # a stripped file: masks as bool tensors again
+        data["masks"] = unpack_masks(data["masks_packed"])
     return data
 
 
@@ -137,11 +143,61 @@ def is_recipec(data: Any) -> bool:
 
 
 def strip(data: dict[str, Any]) -> dict[str, Any]:
-    """The final form (SPEC §6.5): EMA weights become ``model`` when present; optimizer and EMA dropped."""
+    """The final form (SPEC §6.5), as YOLOv5's ``strip_optimizer``: EMA weights become ``model`` when present;
+    optimizer, EMA, RNG and modifier-runtime state dropped (a stripped run cannot be resumed); masks packed to
+    bits; ``model`` in FP16 unless the checkpoint is quantization-aware. Idempotent.
+
+    FP16 keeps every pruned zero exactly zero (and the masks are stored beside the weights anyway). A QAT
+    checkpoint keeps FP32: its int8 weights are ``round(w * f / scale)`` of these exact values, and FP16 rounding
+    would move about 1 % of them by one step, so the export would no longer be the model that was validated.
+    """
     out = dict(data)
     if out.get("ema") is not None:
         out["model"] = out["ema"]
-    out.update(ema=None, optimizer=None, updates=0, rng=None)
+    if not out.get("qat"):
+        out["model"] = {k: _half_if_safe(v) for k, v in out["model"].items()}
+    masks = out.get("masks") or {}
+    if masks:
+        out["masks_packed"] = pack_masks(masks)
+    out.update(ema=None, optimizer=None, updates=0, rng=None, runtime=None, masks={}, stripped=True)
+    return out
+
+
+def strip_checkpoint(path: str | Path, **extra: Any) -> Path:
+    """Rewrite the checkpoint at ``path`` in its stripped form (:func:`strip`), with ``extra`` keys set.
+    Idempotent: stripping a stripped file gives the same content. Atomic, as every save."""
+    d = load_checkpoint(path)
+    d.update(extra)
+    return save_checkpoint(path, strip(d))
+
+
+def _half_if_safe(v: torch.Tensor) -> torch.Tensor:
+    """FP16 for a floating tensor whose values fit (|x| < 65504); anything else unchanged."""
+    if not v.is_floating_point() or v.dtype == torch.float16:
+        return v
+    h = v.half()
+    return h if bool(torch.isfinite(h).all()) or not bool(torch.isfinite(v).all()) else v
+
+
+def pack_masks(masks: dict[str, torch.Tensor]) -> dict[str, dict[str, Any]]:
+    """``{name: bool tensor}`` -> ``{name: {"shape": [...], "bits": uint8 tensor}}`` (8 mask entries a byte)."""
+    import numpy as np
+
+    return {n: {"shape": list(m.shape), "bits": torch.from_numpy(np.packbits(m.bool().reshape(-1).numpy()))}
+            for n, m in masks.items()}
+
+
+def unpack_masks(packed: dict[str, dict[str, Any]]) -> dict[str, torch.Tensor]:
+    """Inverse of :func:`pack_masks`."""
+    import math
+
+    import numpy as np
+
+    out = {}
+    for n, p in packed.items():
+        shape = [int(x) for x in p["shape"]]
+        bits = np.unpackbits(p["bits"].numpy(), count=math.prod(shape))
+        out[n] = torch.from_numpy(bits.astype(bool)).reshape(shape)
     return out
 
 

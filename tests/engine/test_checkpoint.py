@@ -64,5 +64,6 @@ def test_rng_roundtrip(tmp_path):
 
 
 def test_strip_uses_ema():
-    d = ck.strip({"model": {"w": 1}, "ema": {"w": 2}, "optimizer": {"x": 1}})
-    assert d["model"] == {"w": 2} and d["ema"] is None and d["optimizer"] is None
+    d = ck.strip({"model": {"w": torch.ones(2)}, "ema": {"w": torch.full((2,), 2.0)}, "optimizer": {"x": 1}})
+    assert torch.equal(d["model"]["w"], torch.full((2,), 2.0, dtype=torch.half))
+    assert d["ema"] is None and d["optimizer"] is None
