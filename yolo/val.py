@@ -13,7 +13,6 @@ matching. Per-class `images` counts the images that contain the class.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import torch
 
 from yolo.metrics import ap_per_class, box_iou, match_predictions, summarize
 from yolo.nms import non_max_suppression, xywh2xyxy
+from yolo.onnx_meta import parse_names, parse_strides
 
 
 def scale_to_original(boxes: torch.Tensor, shapes) -> torch.Tensor:
@@ -154,7 +154,8 @@ def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device
 class OnnxModel:
     """An onnxruntime session as a `validate` callable: float32 (B, 3, H, W) -> (B, N, 5 + nc) tensor.
 
-    Attributes: `nc` (from the output shape, if static), `names` (from a recipec export's metadata), `fixed_hw` ((H, W) when the input spatial
+    Attributes: `nc` (from the output shape, if static), `names` (from the metadata of a recipec or YOLOv5
+    export), `stride` (the largest, 32 without metadata), `strides`, `fixed_hw` ((H, W) when the input spatial
     size is static, else None), `fixed_batch` (int or None). Batches smaller than a static batch
     size are padded with zeros and the extra outputs dropped. onnxruntime is imported here only.
     """
@@ -175,15 +176,11 @@ class OnnxModel:
         out_shape = self.session.get_outputs()[0].shape
         last = out_shape[-1] if out_shape else None
         self.nc = last - 5 if isinstance(last, int) and last > 5 else None
-        self.names = None  # from the metadata of a recipec export (JSON list), when present
         meta = self.session.get_modelmeta().custom_metadata_map or {}
-        try:
-            names = json.loads(meta.get("names", "null"))
-        except ValueError:
-            names = None
-        if isinstance(names, list) and all(isinstance(n, str) for n in names) and \
-                (self.nc is None or len(names) == self.nc):
-            self.names = names
+        names = parse_names(meta.get("names"))  # YOLOv5's dict text or an older recipec export's JSON list
+        self.names = names if names is not None and (self.nc is None or len(names) == self.nc) else None
+        self.strides = parse_strides(meta)
+        self.stride = max(self.strides) if self.strides else 32
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         a = x.detach().cpu().float().numpy()

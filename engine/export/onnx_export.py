@@ -7,9 +7,11 @@ int8 weight initializers (per channel, axis 0) feeding DequantizeLinear. Pruned 
 both in float initializers and in int8 ones. Exported with torch's TorchScript exporter
 (`dynamo=False`), constant folding on, then post-processed here (int8 weights, metadata).
 
-Metadata props (`onnx.ModelProto.metadata_props`, all strings): `names` (JSON list), `stride` (JSON),
-`imgsz` (JSON [h, w]), `recipe_sha256`, `sparsity` (JSON {param name: fraction of zeros}),
-`quantized` ("true"/"false"), `producer` ("recipec"), plus any `metadata` given.
+Metadata props (`onnx.ModelProto.metadata_props`, all strings), readable by YOLOv5's own loader: `names` (a
+Python dict literal `{0: 'person', ...}`, as YOLOv5 writes it), `stride` (the largest, an int), `strides` (JSON
+list of every level), `imgsz` (JSON [h, w]), `recipe_sha256`, `sparsity` (JSON {param name: fraction of zeros}),
+`quantized` ("true"/"false"), `producer` ("recipec"), plus any `metadata` given. `producer_name` /
+`producer_version` are recipec's. `yolo.onnx_meta` reads both this layout and the older JSON one.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ import numpy as np
 import torch
 from torch import nn
 
+import recipec
 from engine.export.modules import to_export_module
 from engine.pruning.maskset import sparsity_table
 from engine.pruning.params import prunable_param_names
 from engine.quant.qat import is_qat
+from yolo.onnx_meta import names_literal
 
 MIN_QDQ_OPSET = 13
 
@@ -189,10 +193,12 @@ def export_onnx(model: nn.Module, path: str | Path, *, imgsz: int | tuple[int, i
     n_int8 = _quantize_weight_initializers(m) if quantized else 0
     if quantized:
         _dedupe_qdq(m)
+    strides = [int(s) for s in getattr(model, "stride", torch.tensor([])).tolist()]
     meta = {
         "producer": "recipec",
-        "names": json.dumps(list(getattr(model, "names", []))),
-        "stride": json.dumps([int(s) for s in getattr(model, "stride", torch.tensor([])).tolist()]),
+        "names": names_literal(getattr(model, "names", [])),
+        "stride": str(max(strides, default=32)),
+        "strides": json.dumps(strides),
         "imgsz": json.dumps([h, w]),
         "quantized": "true" if quantized else "false",
         "sparsity": json.dumps({r.name: round(r.sparsity, 6) for r in table}),
@@ -201,7 +207,7 @@ def export_onnx(model: nn.Module, path: str | Path, *, imgsz: int | tuple[int, i
         meta[str(k)] = v if isinstance(v, str) else json.dumps(v)
     meta.setdefault("recipe_sha256", "")
     _set_meta(m, meta)
-    m.producer_name = "recipec"
+    m.producer_name, m.producer_version = "recipec", recipec.__version__
     onnx.save(m, str(path))
     return {"path": str(path), "opset": opset, "quantized": quantized, "int8_weights": n_int8,
             "imgsz": [h, w], "batch": batch, "dynamic": dynamic, "sparsity": table}

@@ -49,7 +49,7 @@ def test_export_qat_checkpoint_verifies(qat_ckpt, tmp_path):
     assert r.exit_code == 0, r.output
     assert "INT8 QDQ" in r.output and "QDQ pairs" in r.output and "FAIL" not in r.output
     meta = {p.key: p.value for p in onnx.load(out).metadata_props}
-    assert meta["recipe_sha256"] == "f00d" and json.loads(meta["names"]) == ["a", "b"]
+    assert meta["recipe_sha256"] == "f00d" and meta["names"] == "{0: 'a', 1: 'b'}" and meta["stride"] == "32"
     # Detect head excluded by `submodules`: its convs stay float
     assert not any(n.op_type == "DequantizeLinear" and "model.24" in n.name for n in onnx.load(out).graph.node)
     b = run("bench", str(out), "--iters", "2", "--imgsz", "64")

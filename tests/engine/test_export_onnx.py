@@ -70,7 +70,13 @@ def test_dense_export_verifies_and_has_metadata(tmp_path):
     r = verify(p, m, synthetic_images())
     assert r.ok, r.table()
     meta = metadata(onnx.load(p))
-    assert meta["names"] == ["class0", "class1", "class2"] and meta["stride"] == [8, 16, 32]
+    # as YOLOv5's loader reads it: int(meta["stride"]), names as a dict literal; every level under `strides`
+    assert meta["names"] == "{0: 'class0', 1: 'class1', 2: 'class2'}" and meta["stride"] == 32
+    assert meta["strides"] == [8, 16, 32]
+    import recipec
+
+    proto = onnx.load(p)
+    assert (proto.producer_name, proto.producer_version) == ("recipec", recipec.__version__)
     assert meta["imgsz"] == [SIZE, SIZE] and meta["recipe_sha256"] == "abc" and meta["quantized"] is False
     out = onnx.load(p).graph.output[0]
     dims = [d.dim_value for d in out.type.tensor_type.shape.dim]
