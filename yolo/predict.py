@@ -67,18 +67,42 @@ def scale_boxes(boxes: torch.Tensor, ratio, pad, shape) -> torch.Tensor:
 @torch.no_grad()
 def detect(model, img: np.ndarray, *, imgsz: int = 640, conf: float = 0.25, iou: float = 0.45,
            max_det: int = 1000) -> list[Detection]:
-    """Detections on one RGB image, best first. `model` is a YoloModel (put in eval mode here)."""
-    model.eval()
-    stride = int(max(model.stride.tolist()))
-    x, ratio, pad = preprocess(img, imgsz, stride)
-    device = next(model.parameters()).device
+    """Detections on one RGB image, best first. `model` is a YoloModel (put in eval mode here) or a
+    `yolo.val.OnnxModel` (a static input size is letterboxed to exactly that size)."""
+    if isinstance(model, torch.nn.Module):
+        model.eval()
+        stride = int(max(model.stride.tolist()))
+        device = next(model.parameters()).device
+        x, ratio, pad = preprocess(img, imgsz, stride)
+    else:
+        device = torch.device("cpu")
+        fixed = getattr(model, "fixed_hw", None)
+        if fixed is None:
+            x, ratio, pad = preprocess(img, imgsz, int(getattr(model, "stride", 32)))
+        else:
+            boxed, ratio, pad = letterbox(img, fixed, auto=False)
+            x = torch.from_numpy(np.ascontiguousarray(boxed.transpose(2, 0, 1))).float().div_(255.0)[None]
     pred = model(x.to(device))
-    (det,) = non_max_suppression(pred, conf, iou, max_det)
+    if isinstance(pred, (list, tuple)):
+        pred = pred[0]
+    (det,) = non_max_suppression(torch.as_tensor(pred).float(), conf, iou, max_det)
     det = det.cpu()
     det[:, :4] = scale_boxes(det[:, :4], ratio, pad, img.shape[:2])
-    names = model.names
+    names = getattr(model, "names", None) or []
     return [Detection(tuple(float(v) for v in d[:4]), float(d[4]), int(d[5]),
                       names[int(d[5])] if int(d[5]) < len(names) else str(int(d[5]))) for d in det]
+
+
+def yolo_label_lines(dets: list[Detection], shape: tuple[int, ...], with_conf: bool = False) -> list[str]:
+    """YOLO-format label lines, `class x_center y_center width height` normalized to the image `shape` (h, w),
+    plus the confidence with `with_conf` (YOLOv5's `--save-txt` / `--save-conf`)."""
+    h, w = shape[:2]
+    out = []
+    for d in dets:
+        x1, y1, x2, y2 = d.xyxy
+        vals = [(x1 + x2) / 2 / w, (y1 + y2) / 2 / h, (x2 - x1) / w, (y2 - y1) / h] + ([d.conf] if with_conf else [])
+        out.append(" ".join([str(d.cls)] + [f"{v:.6g}" for v in vals]))
+    return out
 
 
 def summarize(dets: list[Detection]) -> str:

@@ -2,7 +2,9 @@
 
 import ast
 
+import numpy as np
 import pytest
+from onnx_testutil import constant_onnx
 
 from yolo.onnx_meta import names_literal, parse_names, parse_strides
 
@@ -37,26 +39,6 @@ def test_parse_strides(meta, strides):
     assert parse_strides(meta) == strides
 
 
-def _constant_onnx(path, meta: dict[str, str]):
-    import numpy as np
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    x = helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, 64, 64])
-    y = helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, 2, 7])
-    nodes = [helper.make_node("ReduceMean", ["images"], ["m"], keepdims=0),
-             helper.make_node("Mul", ["m", "zero"], ["z"]), helper.make_node("Add", ["const", "z"], ["output0"])]
-    g = helper.make_graph(nodes, "c", [x], [y], initializer=[
-        numpy_helper.from_array(np.zeros((1, 2, 7), np.float32), "const"),
-        numpy_helper.from_array(np.zeros((), np.float32), "zero")])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
-    for k, v in meta.items():
-        p = m.metadata_props.add()
-        p.key, p.value = k, v
-    onnx.save(m, path)
-    return path
-
-
 @pytest.mark.parametrize("meta", [
     {"names": "{0: 'a', 1: 'b'}", "stride": "32", "strides": "[8, 16, 32]"},  # recipec now
     {"names": '["a", "b"]', "stride": "[8, 16, 32]"},                           # recipec before
@@ -64,12 +46,13 @@ def _constant_onnx(path, meta: dict[str, str]):
 def test_onnx_model_reads_new_and_old_metadata(tmp_path, meta):
     from yolo.val import OnnxModel
 
-    m = OnnxModel(_constant_onnx(tmp_path / "m.onnx", meta))
+    m = OnnxModel(constant_onnx(tmp_path / "m.onnx", np.zeros((1, 2, 7)), meta=meta))
     assert m.names == ["a", "b"] and m.stride == 32 and m.nc == 2
 
 
 def test_onnx_model_without_metadata(tmp_path):
     from yolo.val import OnnxModel
 
-    m = OnnxModel(_constant_onnx(tmp_path / "m.onnx", {"names": "{0: 'a'}"}))  # 1 name, 2 classes: ignored
+    # one name for two classes: ignored
+    m = OnnxModel(constant_onnx(tmp_path / "m.onnx", np.zeros((1, 2, 7)), meta={"names": "{0: 'a'}"}))
     assert m.names is None and m.stride == 32 and m.strides is None

@@ -81,6 +81,6 @@ def test_cli_predict(external_dir, tmp_path):
     assert "broken.jpg: cannot read image" in r.output and "Traceback" not in r.output
     data = json.loads(r.stdout[r.stdout.index("["):])
     assert [d["name"] for d in data[0]["detections"]].count("person") == 4
-    assert (tmp_path / "out" / "bus.png").is_file()
+    assert (tmp_path / "out" / "bus.jpg").is_file()
     r = CliRunner().invoke(build_app(), ["predict", "--weights", str(tmp_path / "none.pt"), str(bad)])
     assert r.exit_code == 2 and "weights file not found" in r.output
