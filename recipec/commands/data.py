@@ -24,46 +24,50 @@ def _fail(msg: str, code: int = 2):
 def _split_voc_args(args: list[str], years: list[str], sets: list[str]):
     """Click options take one value each, so `--years 2007 2012` leaves `2012` as a positional: sort the
     positionals back (4-digit numbers are years, VOC set names are sets, the one other token is the
-    devkit). Values may also be comma-separated or the option repeated."""
+    source folder). Values may also be comma-separated or the option repeated."""
     years = [y for v in years for y in v.split(",") if y]
     sets = [x for v in sets for x in v.split(",") if x]
-    devkits = []
+    srcs = []
     for tok in args:
         if tok.isdigit() and len(tok) == 4 and not Path(tok).is_dir():
             years.append(tok)
         elif tok in ("train", "val", "trainval", "test") and not Path(tok).is_dir():
             sets.append(tok)
         else:
-            devkits.append(tok)
-    if len(devkits) != 1:
-        _fail("give exactly one VOCdevkit folder" + (f" (got: {', '.join(devkits)})" if devkits else ""))
-    return Path(devkits[0]), years, sets
+            srcs.append(tok)
+    if len(srcs) != 1:
+        _fail("give exactly one source folder" + (f" (got: {', '.join(srcs)})" if srcs else ""))
+    return Path(srcs[0]), years, sets
 
 
 def voc(
-    args: list[str] = typer.Argument(..., metavar="DEVKIT", help="The VOCdevkit/ folder (holding VOC2007/, "
-                                     "VOC2012/, ...).", show_default=False),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder: images/, labels/, *.txt lists, data.yaml."),
+    args: list[str] = typer.Argument(..., metavar="SRC", help="A VOCdevkit/ folder (holding VOC2007/, BCCD/, ...), "
+                                     "one dataset folder (Annotations/ + JPEGImages/), a flat folder of XMLs and "
+                                     "images, or a folder of train/ valid/ test/ folders.", show_default=False),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (new, empty, or an earlier conversion): "
+                             "images/, labels/, *.txt lists, data.yaml."),
     years: list[str] = typer.Option(None, "--years", help="Years to convert, e.g. --years 2007 2012 (default: every "
                                     "VOC<year> folder)."),
     sets: list[str] = typer.Option(None, "--sets", help="ImageSets/Main lists to convert, e.g. --sets train val "
                                    "(default: train, val, test if present; trainval when there is no train)."),
     names: str = typer.Option(None, "--names", help="Comma-separated class names, in id order (default: the 20 "
                               "VOC classes, or the sorted names found in the XMLs when they are not VOC's)."),
+    val_fraction: float = typer.Option(0.2, "--val-fraction", help="Without split lists: the fraction of images "
+                                       "that goes to val, in (0, 1)."),
+    seed: int = typer.Option(0, "--seed", help="Without split lists: the seed of the train/val shuffle (same seed, "
+                             "same split)."),
     link: str = typer.Option("copy", "--link", help="How images reach --out: copy, hardlink, symlink, or auto "
                              "(hard link, else copy). Links save space; an edit through a link changes the original."),
     keep_difficult: bool = typer.Option(False, "--keep-difficult", help="Keep objects marked difficult."),
 ) -> None:
-    """Convert Pascal VOC XML annotations under DEVKIT to YOLO labels and a data YAML in --out."""
+    """Convert Pascal VOC XML annotations under SRC to YOLO labels and a data YAML in --out."""
     from yolo.data.voc import VocError, convert_voc
 
-    devkit, years, sets = _split_voc_args(args, years or [], sets or [])
-    if link not in ("auto", "hardlink", "symlink", "copy"):
-        _fail(f"--link must be auto, hardlink, symlink or copy, got {link!r}")
+    src, years, sets = _split_voc_args(args, years or [], sets or [])
     name_list = [n.strip() for n in names.split(",") if n.strip()] if names else None
     try:
-        res = convert_voc(devkit, out, years=years or None, sets=sets or None, names=name_list, link=link,
-                          keep_difficult=keep_difficult)
+        res = convert_voc(src, out, names=name_list, val_fraction=val_fraction, seed=seed, link=link,
+                          keep_difficult=keep_difficult, years=years or None, sets=sets or None)
     except VocError as e:
         _fail(str(e))
     for line in res.report_lines():

@@ -91,7 +91,7 @@ def test_data_voc_command(external_dir, tmp_path, capsys):
     assert out.strip() == str(tmp_path / "voc" / "data.yaml")
     assert "trainval2007: 30 images" in err and "classes (--names): dog" in err
     code, _, err = run(capsys, "data", "voc", str(tmp_path / "none"), "--out", str(tmp_path / "x"))
-    assert code == 2 and "VOCdevkit folder not found" in err
+    assert code == 2 and "source folder not found" in err
 
 
 def test_data_synthetic_command(tmp_path, capsys):

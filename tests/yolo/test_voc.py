@@ -24,7 +24,7 @@ def test_box_convention_one_based():
 
 def test_sample_devkit_default_voc_classes(external_dir, tmp_path):
     res = convert_voc(external_dir / "voc_sample_dog/VOCdevkit", tmp_path / "out")
-    assert res.splits == {"trainval2007": 30, "test2007": 10} and res.boxes == 40
+    assert res.sets == {"trainval2007": 30, "test2007": 10} and res.splits == {"train": 30, "val": 10} and res.boxes == 40
     assert res.names == list(VOC_NAMES)
     lab = (tmp_path / "out/labels/trainval2007/000002.txt").read_text().split()
     # 000002.xml: 500x375, box 117,11,353,365 -> ((117+353)/2-1)/500, ((11+365)/2-1)/375, 236/500, 354/375
@@ -41,7 +41,7 @@ def test_sample_devkit_default_voc_classes(external_dir, tmp_path):
 
 def test_sample_devkit_with_names(external_dir, tmp_path):
     res = convert_voc(external_dir / "voc_sample_dog/VOCdevkit", tmp_path / "o", names=["dog"], sets=["test"])
-    assert res.names == ["dog"] and res.splits == {"test2007": 10}
+    assert res.names == ["dog"] and res.sets == {"test2007": 10}
     assert load_data_yaml(res.yaml_path).names == ("dog",)
     assert (tmp_path / "o/labels/test2007/000001.txt").read_text().startswith("0 ")
 
@@ -73,7 +73,7 @@ def test_difficult_unknown_bad_xml_and_size_mismatch(tmp_path):
     res = convert_voc(devkit, tmp_path / "out")
     assert res.names == ["gadget", "widget"] and "sorted" in res.names_source
     assert res.difficult_skipped == 1 and res.boxes == 2
-    assert res.splits == {"train2012": 2, "val2012": 1}
+    assert res.sets == {"train2012": 2, "val2012": 1} and res.split_boxes == {"train": 2, "val": 0}
     text = "\n".join(f"{f}: {m}" for f, m in res.problems)
     assert "c.xml: unreadable XML" in text and "e.jpg: image missing" in text and "999x80" in text
     assert (tmp_path / "out/labels/val2012/d.txt").read_text() == ""
@@ -101,7 +101,7 @@ def test_bundled_voc_yaml_matches_the_converter_layout(tmp_path, monkeypatch):
         root = _devkit(tmp_path / "src", {i[0]: XML.format(w=32, h=32, objs=obj) for i in ids.values()},
                        {i[0]: (32, 32) for i in ids.values()}, ids, year=year)
     res = convert_voc(root, tmp_path / "datasets" / "VOC")
-    assert sorted(res.splits) == ["test2007", "train2007", "train2012", "val2007", "val2012"]
+    assert sorted(res.sets) == ["test2007", "train2007", "train2012", "val2007", "val2012"]
     mine = load_data_yaml(res.yaml_path)
     assert len(list_images(mine, "train")) == 4 and len(list_images(mine, "val")) == 1
     monkeypatch.chdir(tmp_path)  # the bundled VOC.yaml's `path: datasets/VOC` is read against the cwd
