@@ -6,11 +6,14 @@ torch / engine / yolo are imported inside the commands only.
 
 from __future__ import annotations
 
-import os
+import contextlib
+import json
 import sys
 from pathlib import Path
 
 import typer
+
+from recipec.commands.options import batch_option, fail, imgsz_option, refuse_scale_name
 
 
 def register(app: typer.Typer) -> None:
@@ -21,24 +24,6 @@ def register(app: typer.Typer) -> None:
 def _fail(msg: str, code: int = 2) -> None:
     print(f"error: {msg}", file=sys.stderr)
     raise typer.Exit(code)
-
-
-def default_images() -> list:
-    """Real images for --verify: $RECIPEC_SHARED/external/images or ../shared/external/images; else a
-    synthetic RGB image (checks stay numeric; box agreement on it is weaker)."""
-    roots = []
-    if os.environ.get("RECIPEC_SHARED"):
-        roots.append(Path(os.environ["RECIPEC_SHARED"]) / "external" / "images")
-    here = Path(__file__).resolve().parents[2]
-    roots += [here.parent / "shared" / "external" / "images", Path.cwd().parent / "shared" / "external" / "images"]
-    for r in roots:
-        imgs = sorted(p for p in r.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
-        if imgs:
-            return imgs
-    import numpy as np
-
-    yy, xx = np.mgrid[0:480, 0:640]
-    return [np.stack([(xx * 255 // 640), (yy * 255 // 480), ((xx + yy) % 256)], -1).astype(np.uint8)]
 
 
 def _print_table(title: str, header: tuple[str, ...], rows: list[tuple]) -> None:
@@ -55,66 +40,108 @@ def _print_table(title: str, header: tuple[str, ...], rows: list[tuple]) -> None
 
 def export(
     weights: str = typer.Option(..., "--weights", "-w", help="Checkpoint: recipec (dense/pruned/QAT), ultralytics or SparseZoo .pt."),
-    imgsz: int = typer.Option(640, "--imgsz", help="Input size in pixels (square), a multiple of 32."),
-    batch: int = typer.Option(1, "--batch", help="Batch size baked into the graph (see --dynamic)."),
+    imgsz: int = imgsz_option(640, "Input size in pixels (square), a multiple of 32."),
+    batch: int = batch_option(1, "Batch size baked into the graph (see --dynamic)."),
     dynamic: bool = typer.Option(False, "--dynamic", help="Dynamic batch and image size axes."),
     opset: int = typer.Option(17, "--opset", help="ONNX opset (>= 13 for quantized models)."),
     out: Path = typer.Option(None, "--out", "-o", help="Output .onnx path (default: ./<weights stem>.onnx)."),
     do_verify: bool = typer.Option(True, "--verify/--no-verify", help="Run and compare with onnxruntime."),
-    images: list[Path] = typer.Option(None, "--images", help="Images for --verify (default: shared sample images)."),
+    data: str = typer.Option(None, "--data", help="Data YAML whose val split --verify runs on (up to 16 images)."),
+    images: list[Path] = typer.Option(None, "--images", help="Images for --verify (default: --data's val split, "
+                                                             "else the checkpoint's data YAML's, else the sample "
+                                                             "images shipped with recipec)."),
+    fmt: str = typer.Option("table", "--format", help="table, or json: one object on stdout (path, bytes, verify "
+                                                      "result), for scripts."),
 ) -> None:
-    """Export WEIGHTS to ONNX: BN folded, QDQ for QAT models, zeros kept, Detect decode inside."""
+    """Export WEIGHTS to ONNX: BN folded, QDQ for QAT models, zeros kept, Detect decode inside.
+
+    Verification fails when torch detects nothing on the images (nothing to compare): give images of what the
+    model detects with --data or --images."""
+    if fmt not in ("table", "json"):
+        _fail(f"--format must be table or json, got {fmt!r}")
     if imgsz < 32 or imgsz % 32:
         _fail(f"--imgsz must be a positive multiple of 32, got {imgsz}")
     if batch < 1:
         _fail(f"--batch must be >= 1, got {batch}")
+    refuse_scale_name(weights)
     from engine.checkpoint import CheckpointError as RecipecError
+    from engine.export.images import ImagesError, pick_images
     from engine.export.load import load_for_export
     from engine.export.onnx_export import ExportError, export_onnx
     from yolo.checkpoint import CheckpointError
 
+    as_json = fmt == "json"
+    say = (lambda m: print(m, file=sys.stderr)) if as_json else print  # stdout holds the JSON alone
     try:
         loaded = load_for_export(weights)
     except (CheckpointError, RecipecError, ValueError) as e:
         _fail(str(e))
+    chosen = None
+    if do_verify:  # before exporting: bad --data / --images write nothing
+        try:
+            chosen = pick_images(images, data, (loaded.args or {}).get("data"))
+        except ImagesError as e:
+            _fail(str(e))
     if out is None:  # in the current folder: the weights may sit in a read-only place
         out = Path(f"{Path(str(weights).split('?')[0]).stem}.onnx")
     meta = {"recipe_sha256": loaded.recipe_sha256, "source_weights": str(weights), "phase": loaded.phase}
     try:
-        info = export_onnx(loaded.model, out, imgsz=imgsz, batch=batch, dynamic=dynamic, opset=opset,
-                           metadata=meta)
+        with contextlib.redirect_stdout(sys.stderr if as_json else sys.stdout):
+            info = export_onnx(loaded.model, out, imgsz=imgsz, batch=batch, dynamic=dynamic, opset=opset,
+                               metadata=meta)
     except ExportError as e:
         _fail(str(e))
     except OSError as e:
         _fail(f"cannot write {out}: {e.strerror or e}")
     tot = sum(r.numel for r in info["sparsity"])
     zer = sum(r.zeros for r in info["sparsity"])
-    print(f"exported {out}  opset {opset}  {'INT8 QDQ' if info['quantized'] else 'FP32'}  "
-          f"input {batch if not dynamic else 'B'}x3x{imgsz}x{imgsz}  conv sparsity {100 * zer / max(tot, 1):.1f}%"
-          + (f"  int8 weights {info['int8_weights']}" if info["quantized"] else ""))
-    if not do_verify:
-        return
-    from engine.export.verify import verify
+    say(f"exported {out}  opset {opset}  {'INT8 QDQ' if info['quantized'] else 'FP32'}  "
+        f"input {batch if not dynamic else 'B'}x3x{imgsz}x{imgsz}  conv sparsity {100 * zer / max(tot, 1):.1f}%"
+        + (f"  int8 weights {info['int8_weights']}" if info["quantized"] else ""))
+    result = {"onnx": str(out), "bytes": out.stat().st_size, "quantized": bool(info["quantized"]), "opset": opset,
+              "input": None if dynamic else [batch, 3, imgsz, imgsz], "conv_sparsity": zer / max(tot, 1),
+              "verify": None}
+    report = None
+    if chosen is not None:
+        from engine.export.verify import verify
 
-    imgs = list(images) if images else default_images()
-    missing = [str(p) for p in imgs if isinstance(p, Path) and not p.is_file()]
-    if missing:
-        _fail(f"--images not found: {', '.join(missing)}")
-    report = verify(out, loaded.model, imgs, imgsz=imgsz)
-    _print_table(f"verify {out} ({report.precision})", ("check", "result", "detail"), report.table())
-    if not report.ok:
-        print("error: verification failed", file=sys.stderr)
+        say(f"verifying on {chosen.describe()}")
+        with contextlib.redirect_stdout(sys.stderr if as_json else sys.stdout):
+            report = verify(out, loaded.model, chosen.paths, imgsz=imgsz, require_boxes=True)
+        result["verify"] = {**report.to_json(), "on": chosen.describe(), "image_source": chosen.to_json()}
+    if as_json:
+        print(json.dumps(result, indent=2))
+    elif report is not None:
+        _print_table(f"verify {out} ({report.precision})", ("check", "result", "detail"), report.table())
+    if report is not None and not report.ok:
+        empty = any(c.detail.startswith("0 boxes compared") and not c.ok for c in report.checks)
+        why = (" (0 boxes compared: nothing to compare; pass --data or --images with images of what the model "
+               "detects)") if empty else ""
+        print(f"error: verification failed{why}", file=sys.stderr)
         raise typer.Exit(1)
+
+
+def bench_json(model: Path, results: list, deepsparse: bool) -> dict:
+    """`bench --format json`: the model, one entry per engine (latency in ms per batch, images/s), the note."""
+    from engine.export.bench import NOTE
+
+    return {"model": str(model), "deepsparse_installed": deepsparse, "note": NOTE,
+            "results": [{"engine": r.engine, "input": list(r.shape), "batch": r.batch, "threads": r.threads,
+                         "median_ms": round(r.median_ms, 4), "p90_ms": round(r.p90_ms, 4),
+                         "images_per_s": round(r.throughput, 2), "iters": r.iters} for r in results]}
 
 
 def bench(
     model: Path = typer.Argument(..., help="ONNX model to time.", show_default=False),
-    batch: int = typer.Option(1, "--batch", help="Batch size (for dynamic-batch models)."),
-    imgsz: int = typer.Option(640, "--imgsz", help="Image size (for dynamic-size models)."),
+    batch: int = batch_option(1, "Batch size (for dynamic-batch models)."),
+    imgsz: int = imgsz_option(640, "Image size (for dynamic-size models)."),
     threads: int = typer.Option(None, "--threads", help="Intra-op threads (default: runtime's choice)."),
     iters: int = typer.Option(30, "--iters", help="Timed runs (after 5 warm-up runs)."),
+    fmt: str = typer.Option("table", "--format", help="table, or json: one object on stdout, for scripts."),
 ) -> None:
     """Latency and throughput of MODEL with onnxruntime (and DeepSparse when installed)."""
+    if fmt not in ("table", "json"):
+        fail(f"--format must be table or json, got {fmt!r}")
     if not model.is_file():
         _fail(f"model not found: {model}")
     if batch < 1 or imgsz < 32 or iters < 1:
@@ -128,6 +155,9 @@ def bench(
     ds = bench_deepsparse(str(model), batch=batch, imgsz=imgsz, threads=threads, iters=iters)
     if ds is not None:
         results.append(ds)
+    if fmt == "json":
+        print(json.dumps(bench_json(model, results, deepsparse=ds is not None), indent=2))
+        return
     rows = [(r.engine, "x".join(map(str, r.shape)), r.threads or "auto", f"{r.median_ms:.2f}", f"{r.p90_ms:.2f}",
              f"{r.throughput:.1f}") for r in results]
     _print_table(f"bench {model}", ("engine", "input", "threads", "median ms", "p90 ms", "images/s"), rows)

@@ -54,6 +54,12 @@ def test_export_qat_checkpoint_verifies(qat_ckpt, tmp_path):
     assert not any(n.op_type == "DequantizeLinear" and "model.24" in n.name for n in onnx.load(out).graph.node)
     b = run("bench", str(out), "--iters", "2", "--imgsz", "64")
     assert b.exit_code == 0 and "onnxruntime" in b.output and "unstructured sparsity" in b.output
+    j = CliRunner().invoke(build_app(), ["bench", str(out), "--iters", "2", "--img-size", "64", "--batch-size", "1",
+                                         "--format", "json"])
+    assert j.exit_code == 0, j.output
+    rep = json.loads(j.stdout)  # one JSON object and nothing else on stdout
+    assert rep["model"] == str(out) and rep["results"][0]["engine"] == "onnxruntime"
+    assert rep["results"][0]["input"] == [1, 3, 64, 64] and rep["results"][0]["median_ms"] > 0
 
 
 @pytest.mark.parametrize("args, msg", [
@@ -65,9 +71,13 @@ def test_export_bad_input_exit_2(qat_ckpt, tmp_path, args, msg):
     assert r.exit_code == 2 and msg in r.output and "Traceback" not in r.output
 
 
-def test_export_missing_weights_and_bench_missing_model(tmp_path):
+def test_export_missing_weights_and_bench_missing_model(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     r = run("export", "--weights", str(tmp_path / "nope.pt"))
     assert r.exit_code == 2 and "not found" in r.output
+    r = run("export", "--weights", "yolov5s", "--img", "64")  # used to export a random model
+    assert r.exit_code == 2 and "yolov5s: no such file" in r.output and "--init random" in r.output
+    assert not (tmp_path / "yolov5s.onnx").exists()
     b = run("bench", str(tmp_path / "nope.onnx"))
     assert b.exit_code == 2 and "not found" in b.output
     (tmp_path / "bad.onnx").write_text("not a model")
