@@ -63,11 +63,16 @@ def match_predictions(pred_cls, label_cls, iou, thresholds=IOU_THRESHOLDS) -> np
     return correct
 
 
-def compute_ap(recall: np.ndarray, precision: np.ndarray) -> float:
-    """Area under the precision envelope, 101-point interpolation (see the module docstring)."""
+def precision_envelope(recall: np.ndarray, precision: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(recall, precision envelope) with the sentinels of the module docstring: the curve AP integrates."""
     mrec = np.concatenate(([0.0], recall, [1.0]))
     mpre = np.concatenate(([1.0], precision, [0.0]))
-    mpre = np.flip(np.maximum.accumulate(np.flip(mpre)))
+    return mrec, np.flip(np.maximum.accumulate(np.flip(mpre)))
+
+
+def compute_ap(recall: np.ndarray, precision: np.ndarray) -> float:
+    """Area under the precision envelope, 101-point interpolation (see the module docstring)."""
+    mrec, mpre = precision_envelope(recall, precision)
     x = np.linspace(0, 1, 101)
     y = np.interp(x, mrec, mpre)
     return float(np.sum((y[1:] + y[:-1]) / 2 * np.diff(x)))
@@ -90,6 +95,8 @@ class ClassStats:
     r: np.ndarray
     f1: np.ndarray
     ap: np.ndarray  # (k, 10)
+    curves: dict | None = None  # (k, 1000) arrays on `px` (1000 points in [0, 1]): "p", "r", "f1" against
+    # confidence, "pr" (precision envelope at IoU 0.5 against recall); what the PR/F1/P/R plots draw
 
     @property
     def ap50(self) -> np.ndarray:
@@ -112,7 +119,7 @@ def ap_per_class(tp: np.ndarray, conf: np.ndarray, pred_cls: np.ndarray, target_
     k = len(classes)
     px = np.linspace(0, 1, 1000)
     ap = np.zeros((k, tp.shape[1] if tp.ndim == 2 else 10))
-    p_curve, r_curve = np.zeros((k, 1000)), np.zeros((k, 1000))
+    p_curve, r_curve, pr_curve = np.zeros((k, 1000)), np.zeros((k, 1000)), np.zeros((k, 1000))
     for ci, c in enumerate(classes):
         sel = pred_cls == c
         n_l, n_p = n_labels[ci], int(sel.sum())
@@ -127,9 +134,11 @@ def ap_per_class(tp: np.ndarray, conf: np.ndarray, pred_cls: np.ndarray, target_
         p_curve[ci] = np.interp(-px, -conf[sel], precision[:, 0], left=1)
         for j in range(tp.shape[1]):
             ap[ci, j] = compute_ap(recall[:, j], precision[:, j])
+        pr_curve[ci] = np.interp(px, *precision_envelope(recall[:, 0], precision[:, 0]))
     f1 = 2 * p_curve * r_curve / (p_curve + r_curve + eps)
     i = int(smooth(f1.mean(0), 0.1).argmax()) if k else 0
-    return ClassStats(classes=classes, p=p_curve[:, i], r=r_curve[:, i], f1=f1[:, i], ap=ap)
+    curves = {"px": px, "p": p_curve, "r": r_curve, "f1": f1, "pr": pr_curve}
+    return ClassStats(classes=classes, p=p_curve[:, i], r=r_curve[:, i], f1=f1[:, i], ap=ap, curves=curves)
 
 
 def summarize(stats: ClassStats, names, *, images_per_class: dict[int, int] | None = None,

@@ -49,7 +49,7 @@ def _resolve_names(model, dataloader, names, nc):
 @torch.no_grad()
 def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device: str | torch.device = "cpu",
              half: bool = False, max_det: int = 300, names: list[str] | None = None,
-             progress=None, loss_fn=None) -> dict:
+             progress=None, loss_fn=None, plots_dir: str | Path | None = None) -> dict:
     """Evaluate `model` on every batch of `dataloader`; see the module docstring.
 
     Returns {"images", "instances", "precision", "recall", "map50", "map50_95",
@@ -58,6 +58,7 @@ def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device
     `progress`, if given, is called with (batch_index, n_batches) after each batch.
     `loss_fn` (a `yolo.loss.YoloLoss`), with a YoloModel (it needs `features` and `detect`), adds
     "loss": [box, obj, cls], the mean loss items over batches, from the same forward pass.
+    `plots_dir` writes YOLOv5's validation plots there (`yolo.val_plots`) and lists them under "plots".
     """
     device = torch.device(device)
     is_module = isinstance(model, torch.nn.Module)
@@ -80,6 +81,11 @@ def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device
     loss_sum, n_loss = torch.zeros(3), 0
     t_start = time.perf_counter()
     n_batches = len(dataloader) if hasattr(dataloader, "__len__") else 0
+    plots = None
+    if plots_dir is not None:
+        from yolo.val_plots import ValPlots
+
+        plots = ValPlots(plots_dir, names)
     try:
         for bi, (imgs, targets, _paths, shapes) in enumerate(dataloader):
             t0 = time.perf_counter()
@@ -106,6 +112,8 @@ def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device
             dt[2] += t3 - t2
             H, W = imgs.shape[2:]
             scale = torch.tensor([W, H, W, H], device=device, dtype=torch.float32)
+            if plots is not None and bi == 0:
+                plots.first_batch(imgs, targets, dets)
             for si, pred in enumerate(dets):
                 seen += 1
                 lab = targets[targets[:, 0] == si, 1:]
@@ -115,6 +123,8 @@ def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device
                 for c in tcls.tolist():
                     inst_per_cls[c] = inst_per_cls.get(c, 0) + 1
                 if pred.shape[0] == 0:
+                    if plots is not None:
+                        plots.image(pred, lab[:, 0], None)
                     if len(tcls):
                         stats.append((np.zeros((0, 10), bool), np.zeros(0), np.zeros(0), tcls))
                     continue
@@ -125,6 +135,8 @@ def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device
                     correct = match_predictions(pred[:, 5], lab[:, 0], box_iou(tbox, pbox))
                 else:
                     correct = np.zeros((pred.shape[0], 10), bool)
+                if plots is not None:
+                    plots.image(torch.cat([pbox, pred[:, 4:6]], 1), lab[:, 0], tbox if len(tcls) else None)
                 stats.append((correct, pred[:, 4].cpu().numpy(), pred[:, 5].cpu().numpy(), tcls))
             if progress is not None:
                 progress(bi, n_batches)
@@ -146,6 +158,8 @@ def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device
     per_img = 1000.0 / max(seen, 1)
     report["speed_ms"] = {"preprocess": dt[0] * per_img, "inference": dt[1] * per_img, "nms": dt[2] * per_img}
     report["seconds"] = time.perf_counter() - t_start
+    if plots is not None:
+        report["plots"] = [str(p) for p in plots.finish(cls_stats)]
     if n_loss:
         report["loss"] = (loss_sum / n_loss).tolist()
     return report
