@@ -60,12 +60,14 @@ def load_hyp(path: str | Path | None) -> dict[str, float]:
         return hyp
     import yaml
 
+    from yolo.safe_yaml import YamlLimitError, load_file
+
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text())
+        data = load_file(p)
     except OSError as exc:
         raise HypError(f"cannot read hyperparameter file {p}: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, YamlLimitError, UnicodeDecodeError) as exc:
         raise HypError(f"{p} is not valid YAML: {exc}") from None
     if data is None:
         return hyp

@@ -41,12 +41,14 @@ def count_train_images(data_yaml: str | Path) -> int:
     """Number of images in the train split of an ultralytics data YAML."""
     import yaml
 
+    from yolo.safe_yaml import YamlLimitError, load_file
+
     p = Path(data_yaml)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = load_file(p)
     except OSError as exc:
         raise DatasetError(f"cannot read {p}: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, YamlLimitError, UnicodeDecodeError) as exc:
         raise DatasetError(f"{p} is not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not data.get("train"):
         raise DatasetError(f"{p} has no `train` entry")

@@ -91,3 +91,64 @@ def test_bundled_voc_yaml_has_20_classes_and_instructions():
     assert cfg.nc == 20 and cfg.names[0] == "aeroplane" and cfg.names[-1] == "tvmonitor"
     assert cfg.download is None and "recipec data voc" in (cfg.instructions or "")
     assert set(cfg.splits) == {"train", "val"}
+
+
+def _alias_bomb(levels: int) -> str:
+    """Each level lists the previous one 9 times: a few hundred bytes that stand for 9**levels values."""
+    lines, prev = ["l0: &l0 [x, x, x, x, x, x, x, x, x]"], "l0"
+    for i in range(1, levels):
+        lines.append(f"l{i}: &l{i} [" + ", ".join([f"*{prev}"] * 9) + "]")
+        prev = f"l{i}"
+    return "\n".join(lines) + f"\nnames: *{prev}\ntrain: images\n"
+
+
+def test_alias_bomb_is_refused_before_it_expands(tmp_path):
+    y = _w(tmp_path / "bomb.yaml", _alias_bomb(6))  # 9**6 = 531,441 values behind 9 names
+    with pytest.raises(DataError, match=r"bomb\.yaml.*expands to more than"):
+        load_data_yaml(y)
+
+
+def test_recursive_alias_and_deep_nesting_are_refused(tmp_path):
+    with pytest.raises(DataError, match="contains it"):
+        load_data_yaml(_w(tmp_path / "rec.yaml", "names: &n [a, *n]\n"))
+    with pytest.raises(DataError, match="nested deeper than"):
+        load_data_yaml(_w(tmp_path / "deep.yaml", "names: " + "[" * 5000 + "]" * 5000 + "\n"))
+
+
+def test_oversized_data_yaml_is_refused_without_reading_it_whole(tmp_path, monkeypatch):
+    import yolo.safe_yaml as sy
+
+    monkeypatch.setattr(sy, "MAX_BYTES", 64)
+    with pytest.raises(DataError, match="larger than 64 bytes"):
+        load_data_yaml(_w(tmp_path / "big.yaml", "names: [a]\n# " + "x" * 100 + "\n"))
+
+
+@pytest.mark.parametrize("text, msg", [
+    ("names: [[1, 2], {a: b}, null]\n", r"names\[0\] must be a non-empty string, got \[1, 2\]"),
+    ("names: [a, {a: b}]\n", r"names\[1\] must be a non-empty string, got \{'a': 'b'\}"),
+    ("names: [a, null]\n", r"names\[1\] must be a non-empty string, got None"),
+    ("names: [a, '']\n", r"names\[1\] must be a non-empty string"),
+    ("names: [yes, no]\n", r"names\[0\] must be a non-empty string, got True.*quote"),
+    ("names: {0: a, 1: [b]}\n", r"names\[1\] must be a non-empty string"),
+    ("names: {0: a, x: b}\n", "keys must be integers"),
+    ("names: a\n", "must be a list or a mapping"),
+    ("nc: 20000\n", "nc=20000 is more than 10000 classes"),
+    ("nc: 1000000000000\n", "more than 10000 classes"),
+    ("nc: 0\n", "nc must be an integer >= 1"),
+    ("nc: -3\n", "nc must be an integer >= 1"),
+    ("nc: .inf\n", "nc must be an integer >= 1, got inf"),
+    ("nc: .nan\n", "nc must be an integer >= 1"),
+    ("nc: 2.5\nnames: [a, b]\n", "nc must be an integer >= 1, got 2.5"),
+    ("names: [[1, 2]]\ntrain: [[a]]\n", r"names\[0\]"),
+    ("names: [a]\ntrain: [images, [x]]\n", r"`train` entries must be paths \(strings\), got \['x'\]"),
+])
+def test_bad_names_and_nc_are_refused_naming_file_and_entry(tmp_path, text, msg):
+    with pytest.raises(DataError, match=msg) as e:
+        load_data_yaml(_w(tmp_path / "d.yaml", text))
+    assert str(tmp_path / "d.yaml") in str(e.value)
+
+
+def test_integer_names_are_kept_as_text(tmp_path):
+    cfg = load_data_yaml(_w(tmp_path / "d.yaml", "names: [0, 1, '2']\n"))
+    assert cfg.names == ("0", "1", "2")
+    assert load_data_yaml(_w(tmp_path / "n.yaml", "nc: 10000\n")).nc == 10000

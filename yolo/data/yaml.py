@@ -1,6 +1,6 @@
 """Ultralytics-style data YAML: where the images are and what the classes are called.
 
-Format (the ultralytics one, read with `yaml.safe_load`):
+Format (the ultralytics one, read with `yaml.safe_load` within limits: `yolo.safe_yaml`):
 
     path: ../datasets/coco128   # dataset root; relative -> against the YAML file's folder
     train: images/train2017     # a folder, a .txt list of images, or a list of those
@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from yolo.safe_yaml import YamlLimitError, load_file
 
 IMG_EXTS = (".bmp", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".mpo", ".dng", ".pfm")
 BUNDLED_DIR = Path(__file__).resolve().parent
@@ -58,31 +60,56 @@ def img2label_path(img: str | Path) -> Path:
     return Path(s).with_suffix(".txt")
 
 
+MAX_CLASSES = 10_000  # COCO has 80, Objects365 365, ImageNet 1000; nc sizes the Detect head
+
+
+def _name(v, where: str, i: int) -> str:
+    """A class name: a non-empty string (an integer is kept as its text, as ultralytics does)."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    if isinstance(v, str) and v.strip():
+        return v
+    hint = " (YAML reads yes/no/on/off/true/false as booleans: quote the name)" if isinstance(v, bool) else ""
+    raise DataError(f"{where}: names[{i}] must be a non-empty string, got {_short(v)}{hint}")
+
+
+def _short(v) -> str:
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+def _nc(nc_raw, where: str) -> int:
+    if isinstance(nc_raw, bool) or not isinstance(nc_raw, int) or nc_raw < 1:
+        raise DataError(f"{where}: nc must be an integer >= 1, got {_short(nc_raw)}")
+    if nc_raw > MAX_CLASSES:
+        raise DataError(f"{where}: nc={nc_raw} is more than {MAX_CLASSES} classes")
+    return nc_raw
+
+
 def _parse_names(raw, nc_raw, where: str) -> tuple[str, ...]:
+    nc = None if nc_raw is None else _nc(nc_raw, where)
     if raw is None:
-        if nc_raw is None:
+        if nc is None:
             raise DataError(f"{where}: neither `names` nor `nc` is given")
-        return tuple(f"class{i}" for i in range(int(nc_raw)))
+        return tuple(f"class{i}" for i in range(nc))
     if isinstance(raw, dict):
-        try:
-            keys = sorted(int(k) for k in raw)
-        except (TypeError, ValueError):
-            raise DataError(f"{where}: `names` keys must be integers 0..nc-1") from None
+        if not all((isinstance(k, int) and not isinstance(k, bool)) or (isinstance(k, str) and k.strip().isdigit())
+                   for k in raw):
+            raise DataError(f"{where}: `names` keys must be integers 0..nc-1")
+        keys = sorted(int(k) for k in raw)
         if keys != list(range(len(keys))):
-            raise DataError(f"{where}: `names` keys must be 0..{len(keys) - 1} without gaps, got {keys}")
+            raise DataError(f"{where}: `names` keys must be 0..{len(keys) - 1} without gaps, got {_short(keys)}")
         by_int = {int(k): v for k, v in raw.items()}
-        names = tuple(str(by_int[i]) for i in range(len(keys)))
+        items = [by_int[i] for i in range(len(keys))]
     elif isinstance(raw, (list, tuple)):
-        names = tuple(str(n) for n in raw)
+        items = list(raw)
     else:
         raise DataError(f"{where}: `names` must be a list or a mapping, got {type(raw).__name__}")
-    if nc_raw is not None:
-        try:
-            nc = int(nc_raw)
-        except (TypeError, ValueError):
-            raise DataError(f"{where}: `nc` must be an integer, got {nc_raw!r}") from None
-        if nc != len(names):
-            raise DataError(f"{where}: nc={nc} but {len(names)} names are given")
+    if len(items) > MAX_CLASSES:
+        raise DataError(f"{where}: {len(items)} names are more than {MAX_CLASSES} classes")
+    names = tuple(_name(v, where, i) for i, v in enumerate(items))
+    if nc is not None and nc != len(names):
+        raise DataError(f"{where}: nc={nc} but {len(names)} names are given")
     return names
 
 
@@ -101,8 +128,8 @@ def load_data_yaml(path: str | Path) -> DataConfig:
         else:
             raise DataError(f"data YAML not found: {path}")
     try:
-        d = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        d = load_file(p)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, YamlLimitError) as e:
         raise DataError(f"cannot read data YAML {p}: {e}") from None
     if not isinstance(d, dict):
         raise DataError(f"{p}: a data YAML must be a mapping")
@@ -121,6 +148,8 @@ def load_data_yaml(path: str | Path) -> DataConfig:
         items = v if isinstance(v, (list, tuple)) else [v]
         out = []
         for it in items:
+            if not isinstance(it, str):
+                raise DataError(f"{p}: `{s}` entries must be paths (strings), got {_short(it)}")
             q = Path(str(it)).expanduser()
             out.append(q if q.is_absolute() else (root / q).resolve())
         splits[s] = tuple(out)
