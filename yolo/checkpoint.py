@@ -22,6 +22,7 @@ from yolo.safe_pickle import CheckpointError, Inert, load_pickle_zip
 __all__ = ["Checkpoint", "CheckpointError", "load_checkpoint", "load_model", "model_from_checkpoint"]
 
 DETECT = "model.24"
+MAX_MODULE_DEPTH = 32  # nesting of pickled modules (a YOLOv5 has 7 levels)
 
 
 @dataclass
@@ -101,17 +102,31 @@ def checkpoint_from_object(obj, source: str = "checkpoint") -> Checkpoint:
                       anchors=sd.get(f"{DETECT}.anchors"), source="ultralytics", **top)
 
 
-def _module_state(module: Inert, prefix: str, source: str) -> dict[str, torch.Tensor]:
+def _module_state(module: Inert, prefix: str, source: str, seen: dict[int, str] | None = None,
+                  depth: int = 0) -> dict[str, torch.Tensor]:
     """Walk a pickled nn.Module's `_parameters`, `_buffers` (persistent ones) and `_modules` the way
-    `nn.Module.state_dict` does, producing the same keys."""
+    `nn.Module.state_dict` does, producing the same keys.
+
+    Linear in the pickle's size: every module object is visited once (`seen`: id -> its key prefix); a module
+    listed twice (shared or cyclic submodules, which no YOLOv5 has) is refused, and so is nesting deeper than
+    `MAX_MODULE_DEPTH` (a YOLOv5 is 7 levels deep)."""
+    where = prefix[:-1] or "<root>"
+    seen = {} if seen is None else seen
+    if id(module) in seen:
+        raise CheckpointError(f"{source}: module {where} is the same object as {seen[id(module)]}: shared or "
+                              "cyclic submodules are not supported")
+    if depth > MAX_MODULE_DEPTH:
+        raise CheckpointError(f"{source}: modules nested deeper than {MAX_MODULE_DEPTH} levels at {where}; "
+                              "is this a YOLOv5 checkpoint?")
+    seen[id(module)] = where
     st = module.state
     if not isinstance(st, dict):
-        raise CheckpointError(f"{source}: module {prefix or '<root>'} ({module.pickle_name}) has no state")
+        raise CheckpointError(f"{source}: module {where} ({module.pickle_name}) has no state")
     out: dict[str, torch.Tensor] = {}
     skip = st.get("_non_persistent_buffers_set") or set()
     for group in ("_parameters", "_buffers", "_modules"):
         if not isinstance(st.get(group) or {}, dict):
-            raise CheckpointError(f"{source}: module {prefix or '<root>'} has a malformed {group}")
+            raise CheckpointError(f"{source}: module {where} has a malformed {group}")
     for group in ("_parameters", "_buffers"):
         for name, t in (st.get(group) or {}).items():
             if t is None or (group == "_buffers" and name in skip):
@@ -124,7 +139,7 @@ def _module_state(module: Inert, prefix: str, source: str) -> dict[str, torch.Te
             continue
         if not isinstance(child, Inert):
             raise CheckpointError(f"{source}: submodule {prefix}{name} is not a module")
-        out.update(_module_state(child, f"{prefix}{name}.", source))
+        out.update(_module_state(child, f"{prefix}{name}.", source, seen, depth + 1))
     return out
 
 
