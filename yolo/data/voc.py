@@ -37,7 +37,6 @@ from __future__ import annotations
 import math
 import os
 import random
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,9 +46,10 @@ from PIL import Image
 from yolo.data.voc_layout import (IMAGE_EXTS, ImageFinder, VocError, VocFolder, find_voc_folders,
                                   looks_like_voc)
 from yolo.data.voc_write import LINKS, MARKER, check_out, place, staged
+from yolo.data.voc_xml import VocAnnotation, VocObject, parse_voc_xml, voc_box_to_yolo
 
-__all__ = ["VOC_NAMES", "VocError", "VocResult", "convert_voc", "looks_like_voc", "parse_voc_xml",
-           "voc_box_to_yolo"]
+__all__ = ["VOC_NAMES", "VocAnnotation", "VocError", "VocObject", "VocResult", "convert_voc", "looks_like_voc",
+           "parse_voc_xml", "voc_box_to_yolo"]
 
 VOC_NAMES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
              "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train",
@@ -66,24 +66,6 @@ DEGENERATE = "degenerate box (skipped)"
 SIZE = "XML <size> differs from the image (the image's size used)"
 UNKNOWN_CLASS = "class not in the class list (objects skipped)"
 SHOWN = 5  # files named per warning kind in the report
-
-
-@dataclass(frozen=True)
-class VocObject:
-    name: str
-    difficult: bool
-    xmin: float
-    ymin: float
-    xmax: float
-    ymax: float
-
-
-@dataclass(frozen=True)
-class VocAnnotation:
-    width: int | None
-    height: int | None
-    objects: tuple[VocObject, ...]
-    filename: str | None = None
 
 
 @dataclass
@@ -124,57 +106,6 @@ class VocResult:
         return out
 
 
-def _num(el, tag: str, what: str):
-    t = (el.findtext(tag) or "").strip()
-    if not t:
-        return None
-    try:
-        return float(t)
-    except ValueError:
-        raise ValueError(f"{what}: <{tag}> is not a number: {t[:20]!r}") from None
-
-
-def parse_voc_xml(path: str | Path) -> VocAnnotation:
-    """Read one annotation file. Raises ValueError on malformed XML or boxes."""
-    try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError) as e:
-        raise ValueError(f"unreadable XML: {e}") from None
-    size = root.find("size")
-    w = h = None
-    if size is not None:
-        try:
-            w, h = _num(size, "width", "size"), _num(size, "height", "size")
-        except ValueError:
-            w = h = None  # the image's own size is used anyway
-    objs = []
-    for o in root.iter("object"):
-        name = (o.findtext("name") or "").strip()
-        bb = o.find("bndbox")
-        if not name or bb is None:
-            raise ValueError("an <object> without <name> or <bndbox>")
-        vals = [_num(bb, k, f"object {name!r}") for k in ("xmin", "ymin", "xmax", "ymax")]
-        if any(v is None for v in vals):
-            raise ValueError(f"object {name!r}: incomplete <bndbox>")
-        diff = (o.findtext("difficult") or "0").strip() in ("1", "true", "True")
-        objs.append(VocObject(name, diff, *vals))
-    return VocAnnotation(_size(w), _size(h), tuple(objs), (root.findtext("filename") or "").strip() or None)
-
-
-def _size(v: float | None) -> int | None:
-    return int(v) if v is not None and math.isfinite(v) and 0 < v < 1e6 else None
-
-
-def voc_box_to_yolo(xmin: float, ymin: float, xmax: float, ymax: float, w: int, h: int):
-    """One VOC box (1-based inclusive pixels) -> normalized (x_center, y_center, width, height)."""
-    x = ((xmin + xmax) / 2 - 1) / w
-    y = ((ymin + ymax) / 2 - 1) / h
-    bw, bh = (xmax - xmin) / w, (ymax - ymin) / h
-    x1, y1 = max(0.0, x - bw / 2), max(0.0, y - bh / 2)
-    x2, y2 = min(1.0, x + bw / 2), min(1.0, y + bh / 2)
-    return (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1
-
-
 @dataclass
 class _Item:
     folder: VocFolder
@@ -204,7 +135,8 @@ def _jobs(folders: list[VocFolder], sets) -> list[tuple[VocFolder, str | None, l
         if sets:
             missing = [s for s in sets if s not in f.lists]
             if missing:
-                raise VocError(f"{f.root.name}: no ImageSets/Main/{missing[0]}.txt (have: {', '.join(sorted(f.lists))})")
+                have = ", ".join(sorted(f.lists))
+                raise VocError(f"{f.root.name}: no ImageSets/Main/{missing[0]}.txt (have: {have})")
             chosen = list(sets)
         else:
             chosen = [s for s in DEFAULT_SETS if s in f.lists]
@@ -335,7 +267,8 @@ def convert_voc(src: str | Path, out: str | Path, *, names: list[str] | None = N
     jobs = _jobs(folders, sets)
     n_xml = sum(len(ids) for _, _, ids in jobs)
     if n_xml == 0:
-        raise VocError(f"no XML annotation files in {src} (looked in: {', '.join(sorted({str(f.xml_dir) for f in folders}))})")
+        where = ", ".join(sorted({str(f.xml_dir) for f in folders}))
+        raise VocError(f"no XML annotation files in {src} (looked in: {where})")
     res = VocResult(yaml_path=out / "data.yaml", names=[])
 
     def rel(p: Path) -> str:
