@@ -101,6 +101,11 @@ def compile_recipe_text(path: str | None, text: str, epochs: int | None, say=pri
     errors = [d for d in res.diagnostics if d.severity == "error"]
     if errors or res.recipe is None:
         lines = [f"{_where(d)}{d.code} {d.message}" for d in errors[:10]]
+        from recipec.plan.epochs_fit import epochs_fit_hint
+
+        hint = epochs_fit_hint(src, text, epochs, overrides) if plan_kw else None
+        if hint is not None:  # the recipe is fine as written (lint shows nothing); --epochs N is what breaks it
+            raise TrainError(f"--epochs {epochs}: {hint}\n  " + "\n  ".join(lines))
         raise TrainError("the recipe has errors (run `recipec lint` for details):\n  " + "\n  ".join(lines))
     for d in res.diagnostics:
         if d.severity == "warning":

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import typer
 
+from recipec.commands.options import batch_option, parse_sets_or_exit
+
 FORMATS = ("table", "json")
 MAX_STEPS = 50_000_000  # 1.2 GB of LR table; far beyond any real run
 MODELS = ("auto", "none", "yolov5n", "yolov5s", "yolov5m", "yolov5l", "yolov5x")
@@ -61,8 +63,9 @@ def plan(
     steps_per_epoch: int = typer.Option(None, "--steps-per-epoch", "-S",
                                         help="Optimizer steps (batches) per epoch."),
     data: Path = typer.Option(None, "--data", help="Ultralytics data YAML: steps = ceil(train images / --batch)."),
-    batch: int = typer.Option(None, "--batch", help="Batch size, with --data."),
+    batch: int = batch_option(None, "Batch size, with --data."),
     epochs: int = typer.Option(None, "--epochs", help="Set the recipe variable num_epochs."),
+    sets: list[str] = typer.Option(None, "--set", help="Override a recipe variable: NAME=VALUE (repeatable)."),
     base_lr: float = typer.Option(0.01, "--base-lr", help="LR of steps no modifier drives (YOLOv5 lr0)."),
     model: str = typer.Option("auto", "--model", help="Model for the model-aware checks: " + "|".join(MODELS)),
     fmt: str = typer.Option("table", "--format", help="table or json (one entry per optimizer step)."),
@@ -96,7 +99,8 @@ def plan(
     from recipec.frontend import compile_recipe
     from recipec.plan.build import build_plan
 
-    res = compile_recipe(recipe, model=model)
+    overrides = parse_sets_or_exit(sets)
+    res = compile_recipe(recipe, model=model, overrides=overrides or None)
     fixed: set[int] = set()
     if epochs is not None and res.recipe is not None:
         if "num_epochs" not in res.recipe.variables:
@@ -105,12 +109,18 @@ def plan(
                   file=sys.stderr)
             raise typer.Exit(2)
         fixed = {i for i, name in res.recipe.fixed_values("num_epochs") if name == "start_epoch"}
-        res = compile_recipe(recipe, model=model, overrides={"num_epochs": float(epochs)})
+        res = compile_recipe(recipe, model=model, overrides={**overrides, "num_epochs": float(epochs)})
     sources = {str(recipe): res.recipe.text if res.recipe is not None else ""}
     if res.diagnostics:
         _print_diags(res.diagnostics, sources)
     if not res.ok:
-        print(f"error: {recipe} has errors; not planned", file=sys.stderr)
+        hint = None
+        if epochs is not None and res.recipe is not None:  # fine as written, broken by --epochs?
+            from recipec.plan.epochs_fit import epochs_fit_hint
+
+            hint = epochs_fit_hint(str(recipe), res.recipe.text, epochs, overrides)
+        print(f"error: --epochs {epochs}: {hint}" if hint else f"error: {recipe} has errors; not planned",
+              file=sys.stderr)
         raise typer.Exit(1)
     total = max(res.recipe.max_epochs, 0) * steps_per_epoch
     if total > MAX_STEPS:

@@ -133,3 +133,16 @@ def test_zoo_stub_weights_follow_transfer_rule(data, external_dir, tmp_path, mon
     with pytest.raises(T.StartError, match="model.pt"):
         load_start(T.TrainArgs(data=str(data), weights=stub, recipe="ft.yaml"), None, load_data_yaml(data),
                    logs.append)
+
+
+def test_epochs_too_short_for_the_seed_recipe_names_the_fix():
+    seed = T.Path(__file__).resolve().parents[2] / "examples/recipes/yolov5s_transfer_pruned_quantized.yaml"
+    with pytest.raises(T.TrainError) as e:
+        T.compile_recipe_text(str(seed), seed.read_text(), 2, say=lambda m: None)
+    first = str(e.value).splitlines()[0]
+    assert first == ("--epochs 2: warmup_epochs (2) + qat_epochs (2) do not fit in 2 epochs: lower them, "
+                     "e.g. --set warmup_epochs=1 --set qat_epochs=1")
+    assert "recipec lint" not in str(e.value)
+    recipe, _ = T.compile_recipe_text(str(seed), seed.read_text(), 2, say=lambda m: None,
+                                      overrides={"warmup_epochs": 1, "qat_epochs": 1})
+    assert recipe.variables["num_epochs"].value == 2
