@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -136,20 +137,27 @@ def make_validate(data: Any, a: Any, train_ds: Any, hyp: dict, device: torch.dev
     from yolo.val import validate as yolo_validate
 
     names = list(data.names)
+    from engine.progress import progress_callback
 
     def validate(model) -> dict[str, float]:
-        r = yolo_validate(model, loader, device=device, names=names, loss_fn=loss_fn)
+        with progress_callback("validating", enabled=bool(getattr(a, "progress", False))) as bar:
+            r = yolo_validate(model, loader, device=device, names=names, loss_fn=loss_fn, progress=bar)
         out = {"P": r["precision"], "R": r["recall"], "mAP50": r["map50"], "mAP50_95": r["map50_95"],
                "report": r}
         if "loss" in r:
             out["val_losses"] = tuple(float(x) for x in r["loss"])
         return out
 
-    def final_table(weights) -> str:
-        from yolo.checkpoint import load_model
+    def final_table(weights, plots_dir=None) -> str:
+        """The val table of `weights` loaded as `recipec val` and the export load them (a QAT checkpoint as the
+        QAT model); `plots_dir` also gets YOLOv5's validation plots."""
+        from engine.export.load import load_for_export
 
-        r = yolo_validate(load_model(weights, device=device), loader, device=device, names=names)
-        return format_val_table(r)
+        loaded = load_for_export(weights)
+        with progress_callback("validating", enabled=bool(getattr(a, "progress", False))) as bar:
+            r = yolo_validate(loaded.model.to(device), loader, device=device, names=names, progress=bar,
+                              plots_dir=plots_dir)
+        return f"{Path(weights).name}: {loaded.describe()}\n" + format_val_table(r)
 
     validate.final_table = final_table  # type: ignore[attr-defined]
     return validate

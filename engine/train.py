@@ -56,6 +56,9 @@ class TrainArgs:
     threads: int | str | None = None   # torch CPU threads: N, "auto" (by the free cores, what `recipec train`
     # passes; engine/threads.py) or None (leave torch's setting alone: library callers such as the demo)
     overrides: dict[str, float] | None = None  # recipe variables set before evaluation (`--set NAME=VALUE`)
+    init: str | None = None  # "weights": `weights` must be a file or zoo: stub (what `recipec train` passes by
+    # default); "random": `weights` names a scale (yolov5n..x) built freshly; None: either (library callers)
+    exist_ok: bool = False   # reuse project/name as it is instead of numbering exp2, exp3, ...
 
 
 def increment_dir(project: str | Path, name: str) -> Path:
@@ -149,21 +152,23 @@ def _setup_distributed(device: str) -> tuple[int, int, torch.device]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
-    if device in ("", "auto"):
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise TrainError(f"--device {device}: CUDA is not available on this machine (use --device cpu)")
+    from yolo.device import DeviceError, select_device
+
+    try:
+        dev = select_device(device)
+    except DeviceError as e:
+        raise TrainError(str(e)) from None
     if world > 1:
         import torch.distributed as dist
 
-        backend = "nccl" if device.startswith("cuda") else "gloo"
+        backend = "nccl" if dev.type == "cuda" else "gloo"
         if not dist.is_initialized():
             dist.init_process_group(backend=backend)
-        dev = torch.device(f"cuda:{local}") if device.startswith("cuda") else torch.device("cpu")
+        dev = torch.device(f"cuda:{local}") if dev.type == "cuda" else torch.device("cpu")
         if dev.type == "cuda":
             torch.cuda.set_device(dev)
         return rank, world, dev
-    return 0, 1, torch.device(device if device != "cuda" else "cuda:0")
+    return 0, 1, dev
 
 
 def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
@@ -181,15 +186,14 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
             resume_ck = ck.load_checkpoint(resume_path)
         except ck.CheckpointError as e:
             raise TrainError(str(e)) from None
-        if resume_ck.get("finished"):
-            raise TrainError(f"{resume_path} is from a finished run; nothing to resume")
+        _check_resumable(resume_ck, resume_path)
         prev = resume_ck.get("args") or {}
         for key in ("data", "imgsz", "batch", "seed", "hyp", "epochs", "weights", "overrides"):
             if key in prev:
                 setattr(a, key, prev[key])
         save_dir = resume_path.parent.parent
     else:
-        save_dir = increment_dir(a.project, a.name)
+        save_dir = Path(a.project) / a.name if a.exist_ok else increment_dir(a.project, a.name)
 
     # 2. hyperparameters and recipe
     try:
@@ -282,6 +286,7 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
     if rank == 0:
         save_dir.mkdir(parents=True, exist_ok=True)
         say(f"results go to {save_dir}")
+        _write_run_files(save_dir, a, hyp, dataset, data)
         _log_sparsity(model, ctx, say, "start")
 
     # 7. the loop; channels-last on the CPU too (oneDNN convolutions: ~10 % less CPU per yolov5n step at 320 px)
@@ -381,17 +386,23 @@ def _check_masks_agree(ctx: Context, say) -> None:
     say(f"masks identical on all {len(hashes)} ranks (sha256 {hashes[0][:16]})")
 
 
+def _write_run_files(save_dir: Path, a: TrainArgs, hyp: dict, dataset: Any, data: Any) -> None:
+    """hyp.yaml, opt.yaml and labels.jpg, as YOLOv5 writes them at the start of a run."""
+    from engine.run_files import write_args, write_labels_plot
+
+    write_args(save_dir, a, hyp)
+    write_labels_plot(save_dir, dataset, list(data.names))
+
+
 def _finish(s: Session, recipe_text: str, say) -> None:
-    """Final validation table, stripped checkpoints (EMA weights as model, no optimizer), results.png."""
+    """Stripped checkpoints (``ck.strip_checkpoint``), the final validation table and plots, results.png."""
     wdir = s.save_dir / "weights"
     for p in sorted(wdir.glob("*.pt")):
-        d = ck.load_checkpoint(p)
-        d["checkpoint_recipe"] = recipe_text
-        ck.save_checkpoint(p, ck.strip(d))
+        ck.strip_checkpoint(p, checkpoint_recipe=recipe_text)
     if s.validate is not None:
         table = getattr(s.validate, "final_table", None)
-        if table is not None:
-            say(table(wdir / "best.pt"))
+        if table is not None:  # best.pt as `recipec val` loads it; YOLOv5's plots from this validation
+            say(table(wdir / "best.pt", plots_dir=s.save_dir))
     from engine.plots import plot_results
 
     png = plot_results(s.save_dir / "results.csv")

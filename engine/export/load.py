@@ -2,8 +2,9 @@
 SparseZoo `.pt` files (through `yolo.load_model`), or a `zoo:` stub (resolved by `engine.zoo`).
 
 A recipec checkpoint with QAT state gives back the QAT-prepared model with its trained qparams
-(`prepare_from_state`), so the export has the same Q/DQ as training. Masks need no work here: the float
-weights already hold the zeros (that is the invariant), and `verify` checks them.
+(`prepare_from_state`), so the export has the same Q/DQ as training; `recipec val` and the end-of-training
+validation load weights here too, so that they measure the model the export will be. Masks need no work here:
+the float weights already hold the zeros (that is the invariant), and `verify` checks them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,22 @@ class Loaded:
     phase: str = ""
     masks: dict = field(default_factory=dict)
     qat_state: dict | None = None
+    args: dict = field(default_factory=dict)  # a recipec checkpoint's training arguments (imgsz, batch, ...)
+
+    def describe(self) -> str:
+        """Which model this is, for the user: e.g. "the QAT model (fake-quant, 60 quantized convs; BN frozen,
+        observers off)" or "the float model"."""
+        from engine.quant.fold import QATConv2d, QATConvBn
+        from engine.quant.qat import qat_modules
+
+        convs = [m for _, m in qat_modules(self.model) if isinstance(m, (QATConvBn, QATConv2d))]
+        if not convs:
+            return "the float model" + (" (pruned)" if self.masks else "")
+        st = self.qat_state or {}
+        frozen = [f"BN {'frozen' if st.get('bn_frozen') else 'live'}"]
+        obs = [d.get("observer_enabled") for d in (st.get("fake_quant") or {}).values()]
+        frozen.append("observers " + ("off" if obs and not any(obs) else "on"))
+        return f"the QAT model (fake-quant, {len(convs)} quantized convs; {', '.join(frozen)})"
 
 
 def _qat_state(q: Any) -> dict | None:
@@ -61,4 +78,5 @@ def load_for_export(weights: str | Path) -> Loaded:
         prepare_from_state(model, st)
         model.eval()
     return Loaded(model, "recipec", recipe_sha256=str(data.get("recipe_sha256") or ""),
-                  phase=str(data.get("phase") or ""), masks=data.get("masks") or {}, qat_state=st)
+                  phase=str(data.get("phase") or ""), masks=data.get("masks") or {}, qat_state=st,
+                  args=dict(data.get("args") or {}))

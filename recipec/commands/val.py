@@ -9,8 +9,8 @@ from pathlib import Path
 
 import typer
 
-from recipec.commands.options import (batch_option, conf_option, device_option, device_or_exit, imgsz_option,
-                                      iou_option, refuse_scale_name)
+from recipec.commands.options import (batch_option, conf_option, device_option, device_or_exit, exist_ok_option,
+                                      imgsz_option, iou_option, refuse_scale_name)
 
 
 def register(app: typer.Typer) -> None:
@@ -40,26 +40,52 @@ def render_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def training_settings(args: dict, imgsz: int | None, batch: int | None) -> tuple[int | None, int | None]:
+    """--imgsz / --batch not given: those the checkpoint's training validated with (its imgsz, 2x its batch), so
+    that `val best.pt` reproduces best.pt's results.csv row (rect batch shapes depend on the batch size)."""
+    if imgsz is None and isinstance(args.get("imgsz"), int):
+        imgsz = args["imgsz"]
+    if batch is None and isinstance(args.get("batch"), int):
+        batch = 2 * args["batch"]
+    return imgsz, batch
+
+
+def square_note(weights: str, b, imgsz: int) -> str:
+    return (f"note: {weights} has a static {b}x3x{imgsz}x{imgsz} input, so validation forces square inference "
+            f"(every image letterboxed to {imgsz}x{imgsz}); the .pt and a --dynamic export validate with rect "
+            f"batches (shapes of similar aspect ratio, padded half a stride), so their numbers differ")
+
+
 def val(
     weights: str = typer.Option(..., "--weights", "-w", help="Checkpoint (.pt: ultralytics, SparseZoo or recipec) "
                                 "or an exported .onnx model."),
     data: str = typer.Option(..., "--data", help="Data YAML (ultralytics format), e.g. coco128.yaml or VOC.yaml."),
     split: str = typer.Option("val", "--split", help="Which split of the data YAML: val, test or train."),
-    imgsz: int = imgsz_option(640, "Inference size in pixels (long side), a multiple of 32."),
-    batch: int = batch_option(16, "Batch size (images of similar aspect ratio share a shape)."),
+    imgsz: int = imgsz_option(None, "Inference size in pixels (long side), a multiple of 32 (default: a recipec "
+                                    "checkpoint's training size, else 640)."),
+    batch: int = batch_option(None, "Batch size; images of similar aspect ratio share a shape, so it changes the "
+                                    "numbers a little (default: what training validated with, 2x its --batch, "
+                                    "else 16)."),
     conf: float = conf_option(0.001),
     iou: float = iou_option(0.6),
     device: str = device_option(),
     half: bool = typer.Option(False, "--half", help="fp16 inference (CUDA only)."),
     workers: int = typer.Option(0, "--workers", help="DataLoader worker processes."),
     fmt: str = typer.Option("table", "--format", help="Output: table or json."),
+    project: Path = typer.Option(Path("runs/val"), "--project", help="Folder holding the runs (plots)."),
+    name: str = typer.Option("exp", "--name", help="Run name; exp, exp2, ... when it exists."),
+    exist_ok: bool = exist_ok_option(),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write YOLOv5's plots (confusion matrix, PR/F1/"
+                                                               "P/R curves, val_batch0 images) to the run folder."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar (none is drawn when stdout "
+                                                                   "is not a terminal either)."),
 ) -> None:
     """Validate WEIGHTS on the --data split: precision, recall, mAP50 and mAP50-95, overall and per class."""
     if fmt not in ("table", "json"):
         _fail(f"--format must be table or json, got {fmt!r}")
-    if imgsz < 32 or imgsz % 32:
+    if imgsz is not None and (imgsz < 32 or imgsz % 32):
         _fail(f"--imgsz must be a positive multiple of 32, got {imgsz}")
-    if batch < 1 or workers < 0:
+    if (batch is not None and batch < 1) or workers < 0:
         _fail("--batch must be >= 1 and --workers >= 0")
     if not (0.0 <= conf <= 1.0 and 0.0 <= iou <= 1.0):
         _fail("--conf and --iou must be in [0, 1]")
@@ -88,20 +114,30 @@ def val(
             if model.fixed_hw[0] != model.fixed_hw[1]:
                 _fail(f"{weights}: non-square static input {model.fixed_hw} is not supported")
             imgsz, rect = model.fixed_hw[0], False
+            print(square_note(weights, model.fixed_batch or "B", imgsz), file=sys.stderr)
         if model.fixed_batch and model.fixed_batch != batch:
             batch = model.fixed_batch
         nc_model = model.nc
+        what = "the ONNX model"
     else:
-        from yolo.checkpoint import CheckpointError, load_model
+        from engine.checkpoint import CheckpointError as RecipecError
+        from engine.export.load import load_for_export
+        from yolo.checkpoint import CheckpointError
 
-        try:
-            model = load_model(weights, device=dev)
-        except CheckpointError as e:
+        try:  # as `recipec export` loads it: a QAT checkpoint is the QAT model (fake-quant), not the float one
+            loaded = load_for_export(weights)
+            model = loaded.model.to(dev)
+        except (CheckpointError, RecipecError) as e:
             _fail(str(e))
         except (RuntimeError, ValueError) as e:
             _fail(f"cannot load {weights} on {dev}: {e}")
         stride = max(32, int(model.stride.max()))
         nc_model = model.nc
+        what = loaded.describe()
+        imgsz, batch = training_settings(loaded.args, imgsz, batch)
+    imgsz, batch = imgsz or 640, batch or 16
+    print(f"evaluating {what} at --imgsz {imgsz} --batch {batch} ({'rect' if rect else 'square'} batches)",
+          file=sys.stderr)
     if nc_model is not None and nc_model != cfg.nc:
         _fail(f"the model predicts {nc_model} classes but {data} has nc={cfg.nc}")
 
@@ -118,14 +154,23 @@ def val(
         data_log.disabled = False
     if ds.scan.issues:
         print(ds.scan.summary(), file=sys.stderr)
-    def progress(i: int, n: int) -> None:  # only on a terminal: logs and pipes stay clean
-        print(f"\rvalidating: batch {i + 1}/{n}", end="" if i + 1 < n else "\n", file=sys.stderr, flush=True)
+    save_dir = None
+    if plots:
+        from engine.train import increment_dir
+
+        save_dir = project / name if exist_ok else increment_dir(project, name)
+    from engine.progress import progress_callback
 
     try:
-        report = validate(model, loader, conf=conf, iou=iou, device=dev, half=half,
-                          names=list(cfg.names), progress=progress if sys.stderr.isatty() else None)
+        with progress_callback("validating", enabled=not no_progress) as bar:
+            report = validate(model, loader, conf=conf, iou=iou, device=dev, half=half, names=list(cfg.names),
+                              progress=bar, plots_dir=save_dir)
     except RuntimeError as e:  # e.g. an ONNX model whose shapes do not fit
         _fail(f"validation failed: {e}")
+    except OSError as e:
+        _fail(f"cannot write the plots to {save_dir}: {e.strerror or e}")
+    if save_dir is not None:
+        print(f"plots saved to {save_dir}", file=sys.stderr)
     if fmt == "json":
         print(json.dumps(report, indent=2))
     else:

@@ -18,6 +18,11 @@ def run(capsys, *args):
     return e.value.code, out.out, out.err
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # val writes its plots to runs/val/exp* under the current folder
+
+
 @pytest.fixture(scope="module")
 def syn(tmp_path_factory):
     return make_synthetic(tmp_path_factory.mktemp("clisyn"), n_train=2, n_val=3, seed=0)
@@ -123,6 +128,23 @@ def test_val_onnx_static_input(syn, tmp_path, capsys):
     assert code == 0, err
     rep = json.loads(out)
     assert rep["images"] == 3 and 0.0 <= rep["map50"] <= 1.0
+    assert "forces square inference" in err and "--dynamic" in err  # said, not silent
+    assert "--imgsz 128 --batch 1 (square batches)" in err
+
+
+def test_val_writes_its_plots_into_a_numbered_run_folder(syn, fresh, tmp_path, capsys):
+    for want in ("exp", "exp2"):
+        code, _, err = run(capsys, "val", "--weights", fresh, "--data", str(syn), "--imgsz", "64",
+                           "--project", str(tmp_path / "v"))
+        assert code == 0, err
+        d = tmp_path / "v" / want
+        assert f"plots saved to {d}" in err
+        for f in ("confusion_matrix.png", "PR_curve.png", "F1_curve.png", "P_curve.png", "R_curve.png",
+                  "val_batch0_labels.jpg", "val_batch0_pred.jpg"):
+            assert (d / f).is_file(), f
+    code, _, err = run(capsys, "val", "--weights", fresh, "--data", str(syn), "--imgsz", "64", "--no-plots",
+                       "--project", str(tmp_path / "v"))
+    assert code == 0 and not (tmp_path / "v" / "exp3").exists() and "evaluating the float model" in err
 
 
 def test_val_reports_bad_input_and_still_runs(tmp_path, fresh, capsys):

@@ -78,6 +78,15 @@ def test_devkit_mixing_voc_years_and_other_dataset_folders(tmp_path):
                               "val": ["val_Extra", "test2007"]}
 
 
+def test_lists_without_train_val_test_are_split_by_val_fraction(tmp_path):
+    """CVAT's VOC export: ImageSets/Main/default.txt only."""
+    src = dataset(tmp_path / "cvat", {"default": ["a", "b", "c", "d", "e"]})
+    res = convert_voc(src, tmp_path / "out", val_fraction=0.4)
+    assert res.sets == {"train_cvat": 3, "val_cvat": 2} and res.splits == {"train": 3, "val": 2}
+    res = convert_voc(src, tmp_path / "out", sets=["default"])  # named: converted as it is, training and validating
+    assert res.sets == {"default_cvat": 5} and res.splits == {"train": 5, "val": 5}
+
+
 @pytest.mark.parametrize("xml_dir,img_dir", [("annotations", "images"), ("Annotations", "JPEGImages"),
                                              ("", "images"), ("annotations", ""), ("", "")])
 def test_flat_folder_split_by_val_fraction(tmp_path, xml_dir, img_dir):

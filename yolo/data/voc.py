@@ -21,10 +21,11 @@ checked against it; a mismatch is reported and the image's size wins). Objects m
 `<difficult>1` are skipped unless `keep_difficult`. A box reaching more than a pixel past the image is clipped
 and reported; a box without area (or wholly outside the image) is skipped and reported.
 
-Splits: a folder with `ImageSets/Main` lists converts its `train`, `val`, `test` lists (`trainval` when there is
-no `train`), or `sets`. Over all such sets: when some `test` set is converted, train = every other set and
-val = the test sets (VOC2007+2012 `train`+`val` train, VOC2007 `test` validates: the usual protocol);
-otherwise train = `train`/`trainval` sets and val = `val` sets (or the train sets when there is none).
+Splits: a folder with `ImageSets/Main` lists converts its `train`, `val`, `test` lists (`trainval` when there is no
+`train`), or `sets`; with none of these (CVAT's `default.txt`) it is split like a folder without lists. Over all
+such sets: when some `test` set is converted, train = every other set and val = the test sets (VOC2007+2012
+`train`+`val` train, VOC2007 `test` validates: the usual protocol); otherwise val = the `val` sets and train = the
+others (`train`/`trainval`, or any set named by `sets`); a split with no set takes the other split's sets.
 A folder without lists is split by `val_fraction`: its converted ids, sorted, shuffled by `random.Random(seed)`,
 the first round(n * val_fraction) (at least 1, at most n - 1) to val.
 
@@ -116,6 +117,7 @@ class _Item:
     image: Path
     size: tuple[int, int]
     lines: list[str] = field(default_factory=list)
+    seeded: bool = False  # the set came from the val_fraction split
 
 
 def _jobs(folders: list[VocFolder], sets) -> list[tuple[VocFolder, str | None, list[str]]]:
@@ -142,8 +144,9 @@ def _jobs(folders: list[VocFolder], sets) -> list[tuple[VocFolder, str | None, l
             chosen = [s for s in DEFAULT_SETS if s in f.lists]
             if "train" not in chosen and "trainval" in f.lists:
                 chosen = ["trainval"] + [s for s in chosen if s != "val"]
-        if not chosen:
-            raise VocError(f"{f.root}: no image sets to convert in ImageSets/Main (have: {', '.join(sorted(f.lists))})")
+        if not chosen:  # e.g. CVAT's single `default.txt`: split like a folder without lists
+            jobs.append((f, None, f.xml_ids()))
+            continue
         for s in chosen:
             try:
                 text = f.lists[s].read_text(encoding="utf-8", errors="replace")
@@ -235,7 +238,7 @@ def _split(items: list[_Item], val_fraction: float, seed: int) -> None:
         n = len(group)
         n_val = min(max(round(n * val_fraction), 1), n - 1) if n > 1 else 0
         for k, it in enumerate(group):
-            it.set = "val" if k < n_val else "train"
+            it.set, it.seeded = ("val" if k < n_val else "train"), True
 
 
 def _roles(keys: dict[str, tuple[str, bool]]) -> tuple[list[str], list[str]]:
@@ -247,8 +250,8 @@ def _roles(keys: dict[str, tuple[str, bool]]) -> tuple[list[str], list[str]]:
     if test:
         train, val = [k for k in listed if k not in test], test
     else:
-        train = [k for k in listed if keys[k][0] in ("train", "trainval")]
         val = [k for k in listed if keys[k][0] == "val"]
+        train = [k for k in listed if k not in val]
     train, val = seeded_train + train, seeded_val + val
     return (train or val), (val or train)
 
@@ -305,7 +308,7 @@ def _write(src: Path, out: Path, items: list[_Item], res: VocResult, link: str) 
     lists: dict[str, list[_Item]] = {}
     for it in items:
         key = f"{it.set}{it.folder.tag}"
-        keys.setdefault(key, (it.set, bool(it.folder.lists) or it.folder.fixed_set is not None))
+        keys.setdefault(key, (it.set, not it.seeded))
         lists.setdefault(key, []).append(it)
     train, val = _roles(keys)
     res.split_keys = {"train": train, "val": val}
