@@ -66,6 +66,7 @@ OUTSIDE = "box outside the image (clipped)"
 DEGENERATE = "degenerate box (skipped)"
 SIZE = "XML <size> differs from the image (the image's size used)"
 UNKNOWN_CLASS = "class not in the class list (objects skipped)"
+KINDS = (MISSING_IMAGE, BAD_XML, BAD_IMAGE, BAD_ID, OUTSIDE, DEGENERATE, SIZE, UNKNOWN_CLASS)
 SHOWN = 5  # files named per warning kind in the report
 
 
@@ -99,7 +100,8 @@ class VocResult:
             parts = " + ".join(f"{k}: {self.sets.get(k, 0)} images" for k in self.split_keys.get(s, []))
             out.append(f"{s}: {n} images, {self.split_boxes.get(s, 0)} boxes ({parts})")
         out.append(f"{self.boxes} boxes written, {self.difficult_skipped} difficult objects skipped")
-        for kind, ps in self.warnings.items():
+        for kind in sorted(self.warnings, key=KINDS.index):
+            ps = self.warnings[kind]
             out.append(f"warning: {kind}: {len(ps)}")
             out += [f"  {f}: {m}" for f, m in ps[:SHOWN]]
             if len(ps) > SHOWN:
