@@ -90,7 +90,8 @@ def train_throughput(device: str, quick: bool, data: str | None, workers: int, w
     weights = SHARED / "external" / "weights" / "yolov5n.pt"
     imgsz, batch = (160, 4) if quick else (320, 16)
     cmd = [sys.executable, "-m", "recipec", "train", "--data", str(yaml),
-           "--weights", str(weights) if weights.is_file() else "yolov5n", "--epochs", "1",
+           *(["--weights", str(weights)] if weights.is_file() else ["--weights", "yolov5n", "--init", "random"]),
+           "--epochs", "1",
            "--imgsz", str(imgsz), "--batch", str(batch), "--workers", str(workers), "--device", device,
            "--project", str(work / "runs"), "--name", "bench", "--no-progress"]
     t0 = time.perf_counter()

@@ -122,7 +122,7 @@ def _train(cfg: DemoConfig, stage: str, data: Path, weights: str, recipe: Path, 
 
     args = TrainArgs(data=str(data), weights=weights, recipe=str(recipe), epochs=epochs, imgsz=cfg.imgsz,
                      batch=cfg.batch, project=str(cfg.out), name=stage, seed=cfg.seed, progress=cfg.progress,
-                     hyp=str(Path(cfg.out) / "hyp.yaml"))
+                     hyp=str(Path(cfg.out) / "hyp.yaml"), init=None if Path(weights).suffix else "random")
     try:
         return train(args, log=log)
     except TrainError as e:

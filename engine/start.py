@@ -62,6 +62,7 @@ def load_start(a: Any, resume_ck: dict | None, data: Any, say) -> tuple[torch.nn
             start.update(own=True, masks=resume_ck.get("masks"), qat=resume_ck.get("qat"))
             return model.train(), start
         weights = a.weights
+        _check_init(weights, getattr(a, "init", None))
         if zoo.is_stub(weights):
             weights = str(zoo.resolve_weights(weights, a.recipe))
             say(f"weights: {a.weights} -> {weights}")
@@ -88,6 +89,19 @@ def load_start(a: Any, resume_ck: dict | None, data: Any, say) -> tuple[torch.nn
         raise StartError(str(e)) from None
     model.names = list(data.names)
     return model.float().train(), start
+
+
+def _check_init(weights: str, init: str | None) -> None:
+    """`init="weights"` (the CLI's default) refuses a bare scale name that is no file: YOLOv5 users mean the
+    pretrained model, which recipec never downloads. `init="random"` needs a scale name, not a file."""
+    p = Path(weights)
+    bare = not p.exists() and not p.suffix and len(p.parts) == 1 and not zoo.is_stub(weights)
+    if init == "weights" and bare:
+        raise StartError(f"--weights {weights}: no such file (nothing is downloaded). Pass a checkpoint (.pt) or a "
+                         f"zoo: stub, or add --init random to train a freshly initialised {weights} from scratch")
+    if init == "random" and not bare:
+        raise StartError(f"--init random builds a fresh model: --weights must name a scale (yolov5n, yolov5s, "
+                         f"yolov5m, yolov5l, yolov5x), not {weights}")
 
 
 def _compile_quiet(text: str, say) -> Any:

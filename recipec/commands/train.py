@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 
 import typer
+
+from recipec.commands.options import (batch_option, device_option, device_or_exit, exist_ok_option, imgsz_option,
+                                      parse_sets_or_exit)
 
 
 def register(app: typer.Typer) -> None:
@@ -16,15 +21,25 @@ def train(
     ctx: typer.Context,
     data: str = typer.Option(None, "--data", help="Data YAML (ultralytics format)."),
     weights: str = typer.Option("yolov5s", "--weights", "-w",
-                                help="Start weights: a .pt file, a zoo: stub, or a scale name for a fresh model."),
-    recipe: str = typer.Option(None, "--recipe", help="Recipe file or zoo: stub (?recipe_type=...)."),
+                                help="Start weights: a .pt file or a zoo: stub. Nothing is downloaded: a scale name "
+                                     "(yolov5n..yolov5x) with no such file needs --init random."),
+    init: str = typer.Option("weights", "--init",
+                             help="weights: load --weights; random: a freshly initialised model of the scale "
+                                  "--weights names, trained from scratch (--weights yolov5n --init random)."),
+    recipe: str = typer.Option(None, "--recipe", help="Recipe file, zoo: stub (?recipe_type=...), or the bare name "
+                                                      "of an example recipe shipped with recipec (e.g. "
+                                                      "yolov5s_transfer_pruned_quantized.yaml) when no such file is "
+                                                      "here."),
     epochs: int = typer.Option(None, "--epochs", help="Sets the recipe's num_epochs variable (as `recipec plan`)."),
-    imgsz: int = typer.Option(640, "--imgsz", "--img", help="Training image size in pixels, a multiple of 32."),
-    batch: int = typer.Option(16, "--batch", "--batch-size", help="Images per batch (per process under DDP)."),
-    device: str = typer.Option("auto", "--device", help="auto (cuda:0 if available, else cpu), cpu or cuda:0."),
+    sets: list[str] = typer.Option(None, "--set", help="Override a recipe variable: NAME=VALUE (repeatable), "
+                                                       "as `recipec lint` and `plan`."),
+    imgsz: int = imgsz_option(640, "Training image size in pixels, a multiple of 32."),
+    batch: int = batch_option(16, "Images per batch (per process under DDP)."),
+    device: str = device_option(),
     workers: int = typer.Option(0, "--workers", help="DataLoader worker processes (0 = load in the main process)."),
     project: str = typer.Option("runs/train", "--project", help="Folder holding the runs."),
     name: str = typer.Option("exp", "--name", help="Run name; exp, exp2, ... when it exists."),
+    exist_ok: bool = exist_ok_option(),
     resume: bool = typer.Option(False, "--resume",
                                 help="Resume: `--resume PATH` (last.pt or its run folder), or bare for the latest "
                                      "run under --project."),
@@ -35,6 +50,8 @@ def train(
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
     threads: int = typer.Option(None, "--threads", help="torch CPU threads (default: the cores other processes "
                                                         "leave free; RECIPEC_THREADS also sets it)."),
+    fmt: str = typer.Option("text", "--format", help="text, or json: the log goes to stderr and stdout gets one "
+                                                     "JSON object at the end (metrics, weights, results.csv)."),
 ) -> None:
     """Train YOLOv5 with a recipe: LR, pruning and QAT follow `recipec plan` step by step."""
     extra = list(ctx.args)
@@ -50,6 +67,12 @@ def train(
         _fail(f"--epochs must be >= 1, got {epochs}")
     if threads is not None and threads < 1:
         _fail(f"--threads must be >= 1, got {threads}")
+    if init not in ("weights", "random"):
+        _fail(f"--init must be weights or random, got {init!r}")
+    if fmt not in ("text", "json"):
+        _fail(f"--format must be text or json, got {fmt!r}")
+    overrides = parse_sets_or_exit(sets)
+    device_or_exit(device)
 
     from engine.loop import NonFiniteLoss, Stopped
     from engine.train import TrainArgs, TrainError
@@ -59,9 +82,11 @@ def train(
                      device=device, workers=workers, project=project, name=name,
                      resume=(extra[0] if extra else "") if resume else None,
                      allow_recipe_change=allow_recipe_change, seed=seed, hyp=str(hyp) if hyp else None,
-                     progress=not no_progress, threads=threads if threads is not None else "auto")
+                     progress=not no_progress and fmt != "json", threads=threads if threads is not None else "auto",
+                     overrides=overrides or None, init=init, exist_ok=exist_ok)
+    out = sys.stderr if fmt == "json" else sys.stdout  # json: stdout holds the result object only
     try:
-        run_train(args, log=lambda m: print(m, flush=True))
+        save_dir = run_train(args, log=lambda m: print(m, file=out, flush=True))
     except TrainError as e:
         _fail(str(e))
     except NonFiniteLoss as e:
@@ -70,6 +95,10 @@ def train(
     except Stopped as e:
         print(str(e), file=sys.stderr)
         raise typer.Exit(3)
+    if fmt == "json" and int(os.environ.get("RANK", "0")) == 0:  # one object, from rank 0 only under DDP
+        from engine.run_summary import run_summary
+
+        print(json.dumps(run_summary(save_dir), indent=2))
 
 
 def _fail(msg: str) -> None:

@@ -253,8 +253,8 @@ def test_nonfinite_loss_exits_1_names_step_keeps_checkpoint(work, monkeypatch):
         return (loss * float("nan") if calls["n"] == 3 else loss), items
 
     monkeypatch.setattr(YoloLoss, "__call__", nan_at_third)
-    r = CliRunner().invoke(build_app(), ["train", "--data", str(data), "--weights", "yolov5n", "--recipe",
-                                         str(tmp / "a.yaml"), "--imgsz", "64", "--batch", "2", "--project",
+    r = CliRunner().invoke(build_app(), ["train", "--data", str(data), "--weights", "yolov5n", "--init", "random",
+                                         "--recipe", str(tmp / "a.yaml"), "--imgsz", "64", "--batch", "2", "--project",
                                          str(tmp / "runs"), "--name", "nan", "--no-progress"])
     assert r.exit_code == 1, r.output
     assert "loss became nan at step 2 (epoch 1, batch 0)" in r.stderr

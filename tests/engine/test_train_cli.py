@@ -48,8 +48,8 @@ def test_bad_input(data, tmp_path, argv, msg):
 
 
 def test_bad_threads_env_is_a_clear_error(data, tmp_path):
-    r = cli("--data", str(data), "--weights", "yolov5n", "--epochs", "1", "--imgsz", "64", "--project",
-            str(tmp_path), env={"RECIPEC_THREADS": "zero"})
+    r = cli("--data", str(data), "--weights", "yolov5n", "--init", "random", "--epochs", "1", "--imgsz", "64",
+            "--project", str(tmp_path), env={"RECIPEC_THREADS": "zero"})
     assert r.returncode == 2, r.stdout + r.stderr
     assert "RECIPEC_THREADS='zero'" in r.stderr and "Traceback" not in r.stderr
 
@@ -146,3 +146,51 @@ def test_epochs_too_short_for_the_seed_recipe_names_the_fix():
     recipe, _ = T.compile_recipe_text(str(seed), seed.read_text(), 2, say=lambda m: None,
                                       overrides={"warmup_epochs": 1, "qat_epochs": 1})
     assert recipe.variables["num_epochs"].value == 2
+
+
+def test_scale_name_needs_explicit_init(data, tmp_path):
+    r = cli("--data", str(data), "--weights", "yolov5n", "--epochs", "1", "--project", str(tmp_path))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "--weights yolov5n: no such file" in r.stderr and "--init random" in r.stderr
+    assert not list(tmp_path.iterdir())  # no run folder for a refused start
+    (tmp_path / "w.pt").write_bytes(b"")
+    r = cli("--data", str(data), "--weights", str(tmp_path / "w.pt"), "--init", "random", "--epochs", "1",
+            "--project", str(tmp_path))
+    assert r.returncode == 2 and "--init random builds a fresh model" in r.stderr
+    help_text = " ".join(cli("--help").stdout.replace("│", " ").split())
+    assert "with no such file needs --init random" in help_text
+
+
+@pytest.mark.parametrize("argv, msg", [
+    (["--device", "cuda"], "CUDA is not available"),
+    (["--device", "0"], "CUDA is not available"),
+    (["--set", "warmup_epochs"], "--set expects NAME=VALUE"),
+    (["--init", "pretrained"], "--init must be weights or random"),
+    (["--format", "xml"], "--format must be text or json"),
+])
+def test_bad_flags_exit_2_in_one_line(data, tmp_path, monkeypatch, argv, msg):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    r = cli("--data", str(data), "--weights", "yolov5n", "--init", "random", "--epochs", "1", "--project",
+            str(tmp_path), *argv)
+    assert r.returncode == 2 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_json_output_and_exist_ok(data, tmp_path):
+    import json
+
+    argv = ("--data", str(data), "--weights", "yolov5n", "--init", "random", "--epochs", "1", "--img-size", "64",
+            "--batch-size", "2", "--project", str(tmp_path), "--name", "j", "--format", "json", "--threads", "1")
+    r = cli(*argv)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout)  # nothing else on stdout: the log went to stderr
+    run = tmp_path / "j"
+    assert out["save_dir"] == str(run) and out["results_csv"] == str(run / "results.csv")
+    assert out["weights"] == {"last": str(run / "weights/last.pt"), "best": str(run / "weights/best.pt")}
+    assert out["epochs"] == 1 and out["final"]["epoch"] == 0 and out["best"] == out["final"]
+    assert set(out["final"]) == {"epoch", "precision", "recall", "map50", "map50_95", "fitness"}
+    assert "results go to" in r.stderr
+    r = cli(*argv, "--exist-ok")
+    assert r.returncode == 0 and json.loads(r.stdout)["save_dir"] == str(run) and not (tmp_path / "j2").exists()
+    assert json.loads(r.stdout)["epochs"] == 1  # the reused folder's results.csv restarted

@@ -92,9 +92,9 @@ def test_stop_then_resume_equals_uninterrupted(work, full, stop):
 
 
 def _cli(tmp, data, *extra):
-    return [sys.executable, "-m", "recipec", "train", "--data", str(data), "--weights", "yolov5n", "--recipe",
-            str(tmp / "r.yaml"), "--imgsz", "64", "--batch", "2", "--seed", "3", "--project", str(tmp / "runs"),
-            "--no-progress", *extra]
+    return [sys.executable, "-m", "recipec", "train", "--data", str(data), "--weights", "yolov5n", "--init", "random",
+            "--recipe", str(tmp / "r.yaml"), "--imgsz", "64", "--batch", "2", "--seed", "3", "--project",
+            str(tmp / "runs"), "--no-progress", *extra]
 
 
 def _same_threads_env():
@@ -133,7 +133,8 @@ def test_kill9_leaves_loadable_last_and_resume_matches(work, full):
 def test_ddp_two_gloo_processes_hold_identical_masks(work):
     tmp, data = work
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "recipec",
-           "train", "--data", str(data), "--weights", "yolov5n", "--recipe", str(tmp / "r.yaml"), "--imgsz", "64",
+           "train", "--data", str(data), "--weights", "yolov5n", "--init", "random", "--recipe", str(tmp / "r.yaml"),
+           "--imgsz", "64",
            "--batch", "1", "--project", str(tmp / "runs"), "--name", "ddp", "--no-progress"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
                        env={**os.environ, "OMP_NUM_THREADS": "1"})
