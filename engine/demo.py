@@ -26,7 +26,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-RECIPES = Path(__file__).resolve().parents[1] / "examples" / "recipes"
+from recipec.examples import recipe_dir, recipe_path
+
+RECIPES = recipe_dir()  # the example recipes shipped with recipec (examples/recipes/ in a checkout)
 DENSE_RECIPE = "demo_dense.yaml"
 PRUNE_RECIPE = "yolov5s_prune_from_dense.yaml"
 TRANSFER_RECIPE = "yolov5s_transfer_pruned_quantized.yaml"
@@ -109,11 +111,12 @@ def prepare_out(out: Path) -> None:
 
 
 def check_recipes() -> dict[str, Path]:
-    paths = {"dense": RECIPES / DENSE_RECIPE, "prune": RECIPES / PRUNE_RECIPE, "transfer": RECIPES / TRANSFER_RECIPE}
-    missing = [str(p) for p in paths.values() if not p.is_file()]
-    if missing:
-        raise DemoError(f"demo recipes not found: {', '.join(missing)} (run from a source checkout: pip install -e .)")
-    return paths
+    """The demo's recipes, as shipped inside the package (`recipec.examples`)."""
+    try:
+        return {"dense": recipe_path(DENSE_RECIPE), "prune": recipe_path(PRUNE_RECIPE),
+                "transfer": recipe_path(TRANSFER_RECIPE)}
+    except FileNotFoundError as e:
+        raise DemoError(f"demo recipes: {e}") from None
 
 
 def _train(cfg: DemoConfig, stage: str, data: Path, weights: str, recipe: Path, epochs: int,

@@ -336,7 +336,12 @@ def _recipe_source(a: TrainArgs) -> tuple[str | None, str | None]:
     if not a.recipe:
         return None, None
     try:
-        path = zoo.resolve_recipe(a.recipe) if zoo.is_stub(a.recipe) else Path(a.recipe)
+        if zoo.is_stub(a.recipe):
+            path = zoo.resolve_recipe(a.recipe)
+        else:  # a bare name that is no file here may be an example shipped with recipec
+            from recipec.examples import resolve_recipe_arg
+
+            path = Path(resolve_recipe_arg(a.recipe))
     except zoo.ZooError as e:
         raise TrainError(str(e)) from None
     try:

@@ -11,7 +11,8 @@ Checks (each a `Check(name, ok, detail)`; `VerifyReport.ok` = all passed):
    class with IoU >= 0.5; agreement = matched / max(#torch, #ort) per image; fp32: worst image,
    int8: mean over images against torch's own jittered agreement, with a dead band: a detection with
    conf >= 0.30 must be found among the other side's detections at conf 0.20 (a box scoring within 0.05 of
-   the threshold may flip: one rounding step can move a score that far);
+   the threshold may flip: one rounding step can move a score that far); when torch detects nothing on any
+   image there is nothing to compare, and with `require_boxes` (`recipec export`) the check fails;
 5. per-layer sparsity: every pruned (zero) weight of the model is zero in the ONNX initializer; float
    exports have exactly the same zero count; int8 weights have exactly as many zeros as torch's
    fake-quantized weight (pruned zeros plus small weights that round to 0);
@@ -71,6 +72,8 @@ class VerifyReport:
     path: str
     precision: str
     checks: list[Check] = field(default_factory=list)
+    images: int = 0  # images run through both models
+    boxes: int = 0   # torch detections after NMS (conf 0.25) that the box check compared
 
     @property
     def ok(self) -> bool:
@@ -78,6 +81,10 @@ class VerifyReport:
 
     def table(self) -> list[tuple[str, str, str]]:
         return [(c.name, "PASS" if c.ok else "FAIL", c.detail) for c in self.checks]
+
+    def to_json(self) -> dict:
+        return {"ok": self.ok, "images": self.images, "boxes": self.boxes,
+                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks]}
 
 
 def _images(paths: Sequence[str | Path], h: int, w: int) -> torch.Tensor:
@@ -191,8 +198,11 @@ def _nms_agreements(pt: torch.Tensor, po: torch.Tensor, margin: float = 0.0,
 
 
 def verify(onnx_path: str | Path, torch_model: nn.Module, images: Sequence[str | Path], *,
-           imgsz: int | None = None, threads: int | None = None) -> VerifyReport:
-    """Run every check (see module docstring); never raises for a failed check."""
+           imgsz: int | None = None, threads: int | None = None, require_boxes: bool = False) -> VerifyReport:
+    """Run every check (see module docstring); never raises for a failed check.
+
+    `require_boxes`: the box check fails when torch detects nothing on any image ("0 boxes compared: nothing to
+    compare"), so that a PASS always compared detections (`recipec export` sets it)."""
     import onnx
     import onnxruntime as ort
 
@@ -226,6 +236,7 @@ def verify(onnx_path: str | Path, torch_model: nn.Module, images: Sequence[str |
         h = shape[2] if isinstance(shape[2], int) else size
         w = shape[3] if isinstance(shape[3], int) else size
         x = _images(images, h, w)
+        report.images = len(x)
         b = shape[0] if isinstance(shape[0], int) else len(x)
         pad = (-len(x)) % b
         if pad:
@@ -258,19 +269,28 @@ def verify(onnx_path: str | Path, torch_model: nn.Module, images: Sequence[str |
                     f"(<= {lim_score:.3g}; noise {f['score']:.3g}), mean {d['score_mean']:.2g} "
                     f"(<= {lim_mean:.2g}; noise {f['score_mean']:.2g})")
     if _run(outputs, f"raw outputs ({precision})", report):
-        def boxes():
+        def agreement():
             margin = th.get("agreement_margin", 0.0)
             ags, n = _nms_agreements(state["pt"], state["po"], margin)
+            report.boxes = n
             worst = min(ags) if ags else 1.0
             if precision == "fp32":
-                return worst >= th["agreement"], (f"{n} torch boxes; worst-image agreement {worst:.3f} "
-                                                  f"(>= {th['agreement']})")
+                return n, worst >= th["agreement"], (f"{n} torch boxes; worst-image agreement {worst:.3f} "
+                                                     f"(>= {th['agreement']})")
             mean = float(np.mean(ags)) if ags else 1.0
             noise = min(float(np.mean(_nms_agreements(state["pt"], pj, margin)[0])) for pj in state["floors"])
             need = max(th["agreement_floor"], min(th["agreement"], noise - th["agreement_slack"]))
-            return mean >= need, (f"{n} torch boxes; mean agreement {mean:.3f} (boxes within {margin} of the 0.25 "
-                                  f"threshold may flip) (>= {need:.3f}; torch vs its own 1-ulp noise {noise:.3f}); "
-                                  f"worst image {worst:.3f}")
+            return n, mean >= need, (f"{n} torch boxes; mean agreement {mean:.3f} (boxes within {margin} of the "
+                                     f"0.25 threshold may flip) (>= {need:.3f}; torch vs its own 1-ulp noise "
+                                     f"{noise:.3f}); worst image {worst:.3f}")
+
+        def boxes():
+            n, ok, detail = agreement()
+            if n:
+                return ok, detail
+            # no torch detection: ORT-only boxes still fail; otherwise it passed vacuously
+            return ok and not require_boxes, (f"0 boxes compared: nothing to compare (torch detects nothing at conf "
+                                              f"0.25 on the {report.images} image(s)); " + detail)
         _run(boxes, "boxes after NMS", report)
 
     def sparsity():

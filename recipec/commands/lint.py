@@ -51,8 +51,12 @@ def _expand(paths: list[str]) -> list[str]:
         if os.path.isdir(p):
             found = sorted(str(f) for f in Path(p).rglob("*") if f.suffix.lower() in RECIPE_SUFFIXES and f.is_file())
             out.extend(found)
-        else:
+        elif os.path.exists(p):
             out.append(p)
+        else:  # a bare name that is no file here may be an example shipped with recipec
+            from recipec.examples import resolve_recipe_arg
+
+            out.append(resolve_recipe_arg(p))
     return out
 
 

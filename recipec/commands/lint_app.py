@@ -24,7 +24,9 @@ def register_commands(app) -> None:
 
     @app.command("lint")
     def lint_command(
-        paths: list[str] = typer.Argument(..., help="Recipe files (.yaml/.md) or folders of them."),
+        paths: list[str] = typer.Argument(..., help="Recipe files (.yaml/.md) or folders of them; a bare name "
+                                                    "that is no file here may name an example shipped with recipec "
+                                                    "(yolov5s_transfer_pruned_quantized.yaml)."),
         fmt: str = typer.Option(None, "--format", "-f",
                                 help="concise | full | json | sarif | github (default: full on a terminal)."),
         strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1)."),

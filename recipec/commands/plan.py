@@ -59,7 +59,8 @@ def _fixed_epoch_values(recipe) -> str:
 
 
 def plan(
-    recipe: Path = typer.Argument(..., help="Recipe file (.yaml or .md)."),
+    recipe: Path = typer.Argument(..., help="Recipe file (.yaml or .md), or the bare name of an example shipped with "
+                                            "recipec when no such file is here."),
     steps_per_epoch: int = typer.Option(None, "--steps-per-epoch", "-S",
                                         help="Optimizer steps (batches) per epoch."),
     data: Path = typer.Option(None, "--data", help="Ultralytics data YAML: steps = ceil(train images / --batch)."),
@@ -93,6 +94,10 @@ def plan(
             _usage(str(exc))
     if steps_per_epoch < 1:
         _usage(f"--steps-per-epoch must be >= 1, got {steps_per_epoch}")
+    if not recipe.exists():  # a bare name may be an example shipped with recipec
+        from recipec.examples import resolve_recipe_arg
+
+        recipe = Path(resolve_recipe_arg(str(recipe)))
     if not recipe.exists():
         _usage(f"{recipe}: no such file")
 

@@ -10,6 +10,7 @@ import torch
 from typer.testing import CliRunner
 
 from recipec.cli import build_app
+from test_export_onnx import detecting
 
 TINY = {"depth_multiple": 0.33, "width_multiple": 0.125}
 
@@ -22,7 +23,7 @@ def qat_ckpt(tmp_path_factory):
     from engine.quant import QuantSpec, disable_observer, freeze_bn_stats, prepare_qat, qat_state_dict
 
     torch.manual_seed(0)
-    m = yolo.build_model(TINY, nc=2)
+    m = detecting(yolo.build_model(TINY, nc=2))  # verify needs torch detections to compare
     masks = MaskSet(m, resolve_params(m, "__ALL_PRUNABLE__").names)
     masks.update(0.5)
     prepare_qat(m, QuantSpec(submodules=tuple(f"model.{i}" for i in range(24))))

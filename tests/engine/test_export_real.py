@@ -43,8 +43,7 @@ def test_yolov5n_int8_boxes_agree_on_real_images(external_dir, tmp_path):
     x = calibrated_export(m, QuantSpec(), imgs, p)
     r = verify(p, m, imgs)
     assert r.ok, r.table()
-    boxes = next(c for c in r.checks if c.name == "boxes after NMS")
-    assert not boxes.detail.startswith("0 torch boxes")  # the agreement is not vacuous
+    assert r.boxes > 0  # the agreement is not vacuous
     with torch.no_grad():
         q = m(x)
     assert (q[..., 4] - ref[..., 4]).abs().max() < 0.2  # fake-quant stays close to float
