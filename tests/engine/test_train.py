@@ -216,7 +216,7 @@ def test_recipe_change_on_resume_refused(work, run_b):
     tmp, data = work
     ck_path = tmp / "runs" / "b" / "weights" / "last.pt"
     stopped = ck.load_checkpoint(ck_path)
-    stopped["finished"] = False
+    stopped.update(finished=False, stripped=False, optimizer={})  # an unfinished last.pt (the real one is stripped)
     ck.save_checkpoint(tmp / "fake_last.pt", stopped)
     (tmp / "b2.yaml").write_text(RECIPE_B.replace("init_lr: 0.005", "init_lr: 0.004"))
     with pytest.raises(T.TrainError, match="allow-recipe-change"):
@@ -260,3 +260,25 @@ def test_nonfinite_loss_exits_1_names_step_keeps_checkpoint(work, monkeypatch):
     assert "loss became nan at step 2 (epoch 1, batch 0)" in r.stderr
     kept = ck.load_checkpoint(tmp / "runs" / "nan" / "weights" / "last.pt")
     assert kept["step"] == 2 and not kept["finished"]
+
+
+def test_stripped_fp16_best_pt_validates_as_its_results_row(work, run_a):
+    """best.pt is stripped to FP16 EMA weights at the end; validating it gives its results.csv row (within 0.002
+    mAP, the FP16 rounding), and its masks are exactly the zeros of the FP16 weights."""
+    from engine.export.load import load_for_export
+    from yolo.data import create_dataloader
+    from yolo.val import validate
+
+    tmp, data = work
+    out = run_a[0]
+    raw = torch.load(out / "weights" / "best.pt", weights_only=True)
+    assert raw["model"]["model.0.conv.weight"].dtype == torch.float16 and raw["optimizer"] is None
+    best = ck.load_checkpoint(out / "weights" / "best.pt")
+    with (out / "results.csv").open() as fh:
+        row = list(csv.DictReader(fh))[best["epoch"] - 1]
+    loader, _ = create_dataloader(data, "val", imgsz=64, batch_size=4)
+    rep = validate(load_for_export(out / "weights" / "best.pt").model, loader)
+    assert abs(rep["map50_95"] - float(row["metrics/mAP_0.5:0.95"])) < 0.002
+    assert abs(rep["map50"] - float(row["metrics/mAP_0.5"])) < 0.002
+    for n, m in best["masks"].items():
+        assert torch.equal(m, best["model"][n] != 0), n
