@@ -98,6 +98,15 @@ def test_flat_folder_split_by_val_fraction(tmp_path, xml_dir, img_dir):
     assert (tmp_path / "out/labels/val_my_data").is_dir()
 
 
+def test_xmls_one_folder_down_in_annotations(tmp_path):
+    """Oxford-IIIT Pet: annotations/xmls/*.xml (beside annotations/trimaps/), images/*.jpg."""
+    src = flat(tmp_path / "pets", 5, "annotations/xmls", "images")
+    (src / "annotations/trimaps").mkdir()
+    (src / "annotations/trainval.txt").write_text("im00 1 1 1\n")
+    assert looks_like_voc(src)
+    assert convert_voc(src, tmp_path / "out").splits == {"train": 4, "val": 1}
+
+
 def test_split_is_a_seeded_shuffle_of_the_sorted_ids(tmp_path):
     src = flat(tmp_path / "d", 20)
     ids = sorted(f"im{k:02d}" for k in range(20))
@@ -138,10 +147,15 @@ def test_image_found_by_filename_then_stem_any_extension(tmp_path):
     (src / "annotations/c.xml").write_text(xml(box))  # no <filename>
     image(src / "images/c.webp")
     image(src / "images/c.jpeg")  # two candidates: .jpeg before .webp (IMAGE_EXTS order)
+    (src / "annotations/d.XML").write_text(xml(box, filename="shot"))  # no extension in <filename>
+    image(src / "images/shot.png")
+    (src / "annotations/e.xml").write_text(xml(box, filename="scan.jpg"))  # re-encoded since: the name's stem
+    image(src / "images/scan.bmp")
+    image(src / "images/e.jpg")
     res = convert_voc(src, tmp_path / "out", link="symlink")
-    assert not res.problems and sum(res.splits.values()) == 3
+    assert not res.problems and sum(res.splits.values()) == 5
     out = sorted(p.name for p in (tmp_path / "out/images").rglob("*.*"))
-    assert out == ["a.jpg", "b.png", "c.jpeg"]
+    assert out == ["a.jpg", "b.png", "c.jpeg", "d.png", "e.bmp"]
     assert (tmp_path / "out/images/train_d/a.jpg").resolve() == (src / "images/photo 1.jpg").resolve() or \
         (tmp_path / "out/images/val_d/a.jpg").resolve() == (src / "images/photo 1.jpg").resolve()
 

@@ -12,8 +12,8 @@ Layout written under `out` (all at once: see `yolo.data.voc_write`):
     out/train.txt, out/val.txt      (the lists the data YAML points at)
     out/data.yaml                   (path: ., train: train.txt, val: val.txt, names)
 
-The image of `<id>.xml` is the file its `<filename>` names, else `<id>` with any image extension, in the
-folder's image dirs. Box convention (VOC pixel coordinates are 1-based and inclusive; YOLO's are 0-based):
+The image of `<id>.xml` is the file its `<filename>` names, else that name's stem or `<id>` with any image
+extension, in the folder's image dirs. Box convention (VOC pixel coordinates are 1-based and inclusive; YOLO's are 0-based):
     x_center = ((xmin + xmax) / 2 - 1) / width,   y_center = ((ymin + ymax) / 2 - 1) / height
     w = (xmax - xmin) / width,                    h = (ymax - ymin) / height
 then clipped to [0, 1]. `width`/`height` are the image's own pixel size (the XML `<size>` is
@@ -128,13 +128,13 @@ def _jobs(folders: list[VocFolder], sets) -> list[tuple[VocFolder, str | None, l
     for f in folders:
         if f.fixed_set:
             if not sets or f.fixed_set in sets:
-                jobs.append((f, f.fixed_set, f.xml_ids()))
+                jobs.append((f, f.fixed_set, list(f.xml_files())))
             continue
         if not f.lists:
             if sets:
                 raise VocError(f"{f.root}: no ImageSets/Main/ split lists, so --sets does not apply (without "
                                "--sets its images are split by --val-fraction)")
-            jobs.append((f, None, f.xml_ids()))
+            jobs.append((f, None, list(f.xml_files())))
             continue
         if sets:
             missing = [s for s in sets if s not in f.lists]
@@ -147,7 +147,7 @@ def _jobs(folders: list[VocFolder], sets) -> list[tuple[VocFolder, str | None, l
             if "train" not in chosen and "trainval" in f.lists:
                 chosen = ["trainval"] + [s for s in chosen if s != "val"]
         if not chosen:  # e.g. CVAT's single `default.txt`: split like a folder without lists
-            jobs.append((f, None, f.xml_ids()))
+            jobs.append((f, None, list(f.xml_files())))
             continue
         for s in chosen:
             try:
@@ -162,12 +162,13 @@ def _read(jobs, res: VocResult, rel) -> list[_Item]:
     """Parse every XML, find and measure its image; warn and skip what cannot be used."""
     items = []
     finders = {f.root: ImageFinder(f.image_dirs) for f, _, _ in jobs}
+    xmls = {f.root: f.xml_files() for f, _, _ in jobs}  # `.XML` too; list ids are looked up here
     for f, s, ids in jobs:
         for i in ids:
             if i in (".", "..") or "/" in i or "\\" in i:
                 res.warn(BAD_ID, rel(f.lists.get(s, f.root)), f"{i!r}; skipped")
                 continue
-            xp = f.xml_dir / f"{i}.xml"
+            xp = xmls[f.root].get(i, f.xml_dir / f"{i}.xml")
             try:
                 ann = parse_voc_xml(xp) if xp.is_file() else None
                 err = None if ann else f"XML missing (listed in ImageSets/Main/{s}.txt)"

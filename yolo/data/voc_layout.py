@@ -1,9 +1,10 @@
 """Where a VOC-format dataset keeps its XMLs, images and split lists: the folder layouts `convert_voc` reads.
 
 A source folder is one of (checked in this order):
-- a dataset folder: XMLs in `Annotations/` (or `annotations/`), or beside the images; images in `JPEGImages/`
-  (or `images/`), or beside the XMLs; optional `ImageSets/Main/<set>.txt` split lists (`VOCdevkit/BCCD`,
-  `VOCdevkit/VOC2007`, or a flat folder of XML files and images);
+- a dataset folder: XMLs (`.xml`, any case) in `Annotations/` (or `annotations/`, or the one folder in it that
+  holds XMLs, as Oxford pets' `annotations/xmls/`), or beside the images; images in `JPEGImages/` (or `images/`),
+  or beside the XMLs; optional `ImageSets/Main/<set>.txt` split lists (`VOCdevkit/BCCD`, `VOCdevkit/VOC2007`, or a
+  flat folder of XML files and images);
 - a folder of split folders `train/`, `valid/` (or `val/`, `validation/`), `test/`, each a flat dataset folder;
 - a devkit: a folder holding `VOC<year>/` folders and/or other dataset folders with `Annotations/`
   (`VOCdevkit/` holding `VOC2007/` and `VOC2012/`, or holding `BCCD/`);
@@ -42,11 +43,13 @@ class VocFolder:
     lists: dict[str, Path] = field(default_factory=dict)
     fixed_set: str | None = None
 
-    def xml_ids(self) -> list[str]:
-        """The stems of the XML files in `xml_dir`, sorted."""
+    def xml_files(self) -> dict[str, Path]:
+        """The XML files in `xml_dir` (any case of `.xml`) by stem, sorted by stem."""
         if not self.xml_dir.is_dir():
-            return []
-        return sorted(e.name[:-4] for e in os.scandir(self.xml_dir) if e.name.lower().endswith(".xml") and e.is_file())
+            return {}
+        found = {e.name[:-4]: Path(e.path) for e in os.scandir(self.xml_dir)
+                 if e.name.lower().endswith(".xml") and e.is_file()}
+        return dict(sorted(found.items()))
 
 
 def _has_xml(d: Path) -> bool:
@@ -59,7 +62,10 @@ def _has_xml(d: Path) -> bool:
 def _xml_dir(d: Path) -> Path | None:
     for n in XML_DIRS:
         if (d / n).is_dir():
-            return d / n
+            if _has_xml(d / n):
+                return d / n
+            inner = [c for c in _children(d / n) if _has_xml(c)]  # e.g. Oxford pets' annotations/xmls/
+            return inner[0] if len(inner) == 1 else d / n
     return d if _has_xml(d) else None
 
 
@@ -140,7 +146,7 @@ def looks_like_voc(path: Path) -> bool:
         folders = find_voc_folders(Path(path))
     except (VocError, OSError):
         return False
-    return any(f.xml_dir.is_dir() and _has_xml(f.xml_dir) for f in folders)
+    return any(_has_xml(f.xml_dir) for f in folders)
 
 
 class ImageFinder:
@@ -168,13 +174,18 @@ class ImageFinder:
         return self._index[d]
 
     def find(self, filename: str | None, stem: str) -> Path | None:
+        """The file `filename` names, else `filename`'s stem or `stem` with any image extension."""
+        stems = [stem.lower()]
         if filename:
             name = PurePath(filename.strip().replace("\\", "/")).name.lower()
             for d in self.dirs:
                 if name in self._listing(d)[0]:
                     return self._listing(d)[0][name]
-        for d in self.dirs:
-            hits = self._listing(d)[1].get(stem.lower())
-            if hits:
-                return min(hits, key=lambda p: IMAGE_EXTS.index(p.suffix.lower()))
+            p = PurePath(name)
+            stems.insert(0, p.stem if p.suffix.lower() in IMAGE_EXTS else name)
+        for s in dict.fromkeys(stems):
+            for d in self.dirs:
+                hits = self._listing(d)[1].get(s)
+                if hits:
+                    return min(hits, key=lambda p: IMAGE_EXTS.index(p.suffix.lower()))
         return None
