@@ -84,12 +84,19 @@ def _version() -> str:
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     """Write ``payload`` (stamped) to ``path`` atomically: temp file in the same folder, fsync, rename.
 
-    A crash or a full disk at any moment leaves either the previous file or the new one, never a torn one.
+    A crash or a full disk at any moment leaves either the previous file or the new one, never a torn one (a
+    kill -9 can leave a ``.NAME.*.tmp`` beside it: ``remove_stale_temps``). A failed write is a CheckpointError
+    ``cannot write PATH: REASON``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = stamp(payload)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        from engine.run_dir import write_error
+
+        raise CheckpointError(write_error(exc, path)) from None
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -104,8 +111,10 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
             os.unlink(tmp)
         except OSError:
             pass
-        if isinstance(exc, OSError):
-            raise CheckpointError(f"could not write checkpoint {path}: {exc.strerror or exc}") from None
+        if isinstance(exc, (OSError, RuntimeError)):  # torch's writer raises RuntimeError on a full disk
+            from engine.run_dir import write_error
+
+            raise CheckpointError(write_error(exc, path)) from None
         raise
     try:  # make the rename durable
         dfd = os.open(path.parent, os.O_RDONLY)
@@ -116,6 +125,19 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     except OSError:
         pass
     return path
+
+
+def remove_stale_temps(folder: str | Path) -> list[Path]:
+    """Delete the temp files of saves a crash (kill -9) interrupted in ``folder``; returns what was removed.
+    Only for a folder no other process is saving into (a run being resumed)."""
+    out = []
+    for p in Path(folder).glob(".*.pt.*.tmp"):
+        try:
+            p.unlink()
+            out.append(p)
+        except OSError:
+            pass
+    return out
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

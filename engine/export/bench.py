@@ -55,11 +55,13 @@ def ort_session(path: str, threads: int | None = None):
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
 
-def _time(fn, warmup: int, iters: int) -> tuple[float, float]:
+def _time(fn, warmup: int, iters: int, progress: bool = False, label: str = "bench") -> tuple[float, float]:
+    from engine.progress import track
+
     for _ in range(warmup):
         fn()
     ts = []
-    for _ in range(iters):
+    for _ in track(range(iters), label, enabled=progress):
         t = time.perf_counter()
         fn()
         ts.append((time.perf_counter() - t) * 1000.0)
@@ -67,12 +69,13 @@ def _time(fn, warmup: int, iters: int) -> tuple[float, float]:
 
 
 def bench_onnx(path: str, *, batch: int = 1, imgsz: int = 640, threads: int | None = None, warmup: int = 5,
-               iters: int = 30, seed: int = 0) -> BenchResult:
+               iters: int = 30, seed: int = 0, progress: bool = False) -> BenchResult:
+    """`progress`: a bar over the timed runs on a terminal (`engine.progress`)."""
     sess = ort_session(path, threads)
     shape = _input_shape(sess, batch, imgsz)
     x = np.random.default_rng(seed).random(shape, dtype=np.float32)
     name = sess.get_inputs()[0].name
-    med, p90 = _time(lambda: sess.run(None, {name: x}), warmup, iters)
+    med, p90 = _time(lambda: sess.run(None, {name: x}), warmup, iters, progress, "onnxruntime")
     return BenchResult("onnxruntime", shape[0], shape, threads, med, p90, iters)
 
 

@@ -74,6 +74,7 @@ class VerifyReport:
     checks: list[Check] = field(default_factory=list)
     images: int = 0  # images run through both models
     boxes: int = 0   # torch detections after NMS (conf 0.25) that the box check compared
+    on_check: object = field(default=None, repr=False, compare=False)  # called after each check (progress)
 
     @property
     def ok(self) -> bool:
@@ -146,6 +147,8 @@ def _run(fn, name: str, report: VerifyReport) -> bool:
     except Exception as e:  # a failed check is a result, not a crash
         ok, detail = False, f"{type(e).__name__}: {e}"
     report.checks.append(Check(name, ok, detail))
+    if callable(report.on_check):
+        report.on_check(len(report.checks) - 1)
     return ok
 
 
@@ -198,18 +201,29 @@ def _nms_agreements(pt: torch.Tensor, po: torch.Tensor, margin: float = 0.0,
 
 
 def verify(onnx_path: str | Path, torch_model: nn.Module, images: Sequence[str | Path], *,
-           imgsz: int | None = None, threads: int | None = None, require_boxes: bool = False) -> VerifyReport:
+           imgsz: int | None = None, threads: int | None = None, require_boxes: bool = False,
+           progress: bool = False) -> VerifyReport:
     """Run every check (see module docstring); never raises for a failed check.
 
     `require_boxes`: the box check fails when torch detects nothing on any image ("0 boxes compared: nothing to
-    compare"), so that a PASS always compared detections (`recipec export` sets it)."""
+    compare"), so that a PASS always compared detections (`recipec export` sets it). `progress`: a bar over the
+    checks on a terminal (`engine.progress`)."""
+    from engine.progress import progress_callback
+
+    precision = "int8" if is_qat(torch_model) else "fp32"
+    with progress_callback(f"verifying ({precision})", enabled=progress) as bar:
+        n = 6 if precision == "int8" else 5  # the checks a model of that precision runs
+        return _verify(str(onnx_path), torch_model, images, precision, imgsz, threads, require_boxes,
+                       (lambda i: bar(i, max(n, i + 1))) if bar else None)
+
+
+def _verify(onnx_path: str, torch_model: nn.Module, images, precision: str, imgsz, threads, require_boxes,
+            on_check) -> VerifyReport:
     import onnx
     import onnxruntime as ort
 
-    onnx_path = str(onnx_path)
-    precision = "int8" if is_qat(torch_model) else "fp32"
     th = THRESHOLDS[precision]
-    report = VerifyReport(onnx_path, precision)
+    report = VerifyReport(onnx_path, precision, on_check=on_check)
     state: dict = {}
 
     def check_model():

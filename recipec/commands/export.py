@@ -52,6 +52,8 @@ def export(
                                                              "images shipped with recipec)."),
     fmt: str = typer.Option("table", "--format", help="table, or json: one object on stdout (path, bytes, verify "
                                                       "result), for scripts."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar for --verify (none when stdout "
+                                                                   "is not a terminal either)."),
 ) -> None:
     """Export WEIGHTS to ONNX: BN folded, QDQ for QAT models, zeros kept, Detect decode inside.
 
@@ -107,7 +109,8 @@ def export(
 
         say(f"verifying on {chosen.describe()}")
         with contextlib.redirect_stdout(sys.stderr if as_json else sys.stdout):
-            report = verify(out, loaded.model, chosen.paths, imgsz=imgsz, require_boxes=True)
+            report = verify(out, loaded.model, chosen.paths, imgsz=imgsz, require_boxes=True,
+                            progress=not no_progress)
         result["verify"] = {**report.to_json(), "on": chosen.describe(), "image_source": chosen.to_json()}
     if as_json:
         print(json.dumps(result, indent=2))
@@ -138,6 +141,8 @@ def bench(
     threads: int = typer.Option(None, "--threads", help="Intra-op threads (default: runtime's choice)."),
     iters: int = typer.Option(30, "--iters", help="Timed runs (after 5 warm-up runs)."),
     fmt: str = typer.Option("table", "--format", help="table, or json: one object on stdout, for scripts."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar (none when stdout is not a "
+                                                                   "terminal either)."),
 ) -> None:
     """Latency and throughput of MODEL with onnxruntime (and DeepSparse when installed)."""
     if fmt not in ("table", "json"):
@@ -149,7 +154,8 @@ def bench(
     from engine.export.bench import NOTE, bench_deepsparse, bench_onnx
 
     try:
-        results = [bench_onnx(str(model), batch=batch, imgsz=imgsz, threads=threads, iters=iters)]
+        results = [bench_onnx(str(model), batch=batch, imgsz=imgsz, threads=threads, iters=iters,
+                              progress=not no_progress)]
     except Exception as e:  # onnxruntime raises its own types for unreadable models
         _fail(f"onnxruntime cannot run {model}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
     ds = bench_deepsparse(str(model), batch=batch, imgsz=imgsz, threads=threads, iters=iters)
