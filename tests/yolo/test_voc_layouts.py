@@ -87,6 +87,17 @@ def test_lists_without_train_val_test_are_split_by_val_fraction(tmp_path):
     assert res.sets == {"default_cvat": 5} and res.splits == {"train": 5, "val": 5}
 
 
+def test_voc2007_trainval_and_test_archives_side_by_side(tmp_path):
+    dataset(tmp_path / "VOCtrainval_06-Nov-2007/VOCdevkit/VOC2007", {"train": ["a", "b"], "val": ["c"]})
+    dataset(tmp_path / "VOCtest_06-Nov-2007/VOCdevkit/VOC2007", {"test": ["d"]})
+    res = convert_voc(tmp_path, tmp_path / "out")
+    assert res.sets == {"train2007": 2, "val2007": 1, "test2007": 1} and res.splits == {"train": 3, "val": 1}
+    dataset(tmp_path / "VOCtest_06-Nov-2007/VOCdevkit/VOC2007", {"train": ["e"]})  # the same set twice
+    with pytest.raises(VocError, match="both give the set train2007; convert them separately"):
+        convert_voc(tmp_path, tmp_path / "out2")
+    assert not (tmp_path / "out2").exists()
+
+
 @pytest.mark.parametrize("xml_dir,img_dir", [("annotations", "images"), ("Annotations", "JPEGImages"),
                                              ("", "images"), ("annotations", ""), ("", "")])
 def test_flat_folder_split_by_val_fraction(tmp_path, xml_dir, img_dir):

@@ -309,8 +309,11 @@ def convert_voc(src: str | Path, out: str | Path, *, names: list[str] | None = N
 def _write(src: Path, out: Path, items: list[_Item], res: VocResult, link: str) -> None:
     keys: dict[str, tuple[str, bool]] = {}
     lists: dict[str, list[_Item]] = {}
+    roots: dict[str, Path] = {}
     for it in items:
         key = f"{it.set}{it.folder.tag}"
+        if roots.setdefault(key, it.folder.root) != it.folder.root:
+            raise VocError(f"{roots[key]} and {it.folder.root} both give the set {key}; convert them separately")
         keys.setdefault(key, (it.set, not it.seeded))
         lists.setdefault(key, []).append(it)
     train, val = _roles(keys)

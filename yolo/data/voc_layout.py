@@ -8,7 +8,8 @@ A source folder is one of (checked in this order):
 - a folder of split folders `train/`, `valid/` (or `val/`, `validation/`), `test/`, each a flat dataset folder;
 - a devkit: a folder holding `VOC<year>/` folders and/or other dataset folders with `Annotations/`
   (`VOCdevkit/` holding `VOC2007/` and `VOC2012/`, or holding `BCCD/`);
-- a folder holding such a `VOCdevkit/`.
+- a folder holding such a `VOCdevkit/`, or folders that each hold one (the VOC2007 trainval and test archives
+  unpacked side by side: `VOCtrainval_06-Nov-2007/VOCdevkit/VOC2007/`, `VOCtest_06-Nov-2007/VOCdevkit/VOC2007/`).
 
 Each dataset folder found is a `VocFolder`; its `tag` (the year of `VOC<year>`, else `_<folder name>`) is appended
 to its set names in the output (`train2007`, `test_BCCD`).
@@ -105,7 +106,7 @@ def find_voc_folders(src: Path, years=None) -> list[VocFolder]:
     if not src.is_dir():
         raise VocError(f"source folder not found: {src}")
     children = _children(src)
-    found = [c.name[3:] for c in children if c.name.startswith("VOC") and c.name != "VOCdevkit"]
+    found = [c.name[3:] for c in children if re.fullmatch(r"VOC\d+", c.name)]
     if years:
         out = []
         for y in years:
@@ -123,8 +124,9 @@ def find_voc_folders(src: Path, years=None) -> list[VocFolder]:
         return [dataset_folder(c, _tag(src), SPLIT_DIRS[c.name.lower()]) for c in splits]
     out = []
     for c in children:
-        f = dataset_folder(c) if c.name.startswith("VOC") or any((c / n).is_dir() for n in XML_DIRS) else None
-        if f is None and c.name.startswith("VOC") and c.name != "VOCdevkit":
+        year = re.fullmatch(r"VOC\d+", c.name) is not None
+        f = dataset_folder(c) if year or any((c / n).is_dir() for n in XML_DIRS) else None
+        if f is None and year:
             raise VocError(f"{c}: no Annotations/ nor ImageSets/Main/ found (is {src} a VOCdevkit folder? "
                            f"years found: {', '.join(found) or 'none'})")
         if f is not None:
@@ -135,6 +137,9 @@ def find_voc_folders(src: Path, years=None) -> list[VocFolder]:
         return [me]
     if (src / "VOCdevkit").is_dir():
         return find_voc_folders(src / "VOCdevkit")
+    nested = [c / "VOCdevkit" for c in children if (c / "VOCdevkit").is_dir()]  # VOCtrainval_.../, VOCtest_.../
+    if nested:
+        return [f for d in nested for f in find_voc_folders(d)]
     raise VocError(f"no VOC annotations in {src}: expected XML files (in Annotations/, annotations/ or beside the "
                    "images), VOC<year>/ or other folders with Annotations/ + JPEGImages/, or train/ valid/ test/ "
                    "folders of XMLs and images")
