@@ -12,8 +12,9 @@ Per batch: BatchStart (QAT may switch on) -> forward + loss -> LossComputed (non
 backward -> OptimizerPreStep (LR from the plan, pruning updates, grads masked) -> unscale + clip ->
 optimizer.step -> OptimizerPostStep (weights and momentum masked) -> EMA update (masked too).
 Per epoch: EpochEnd -> the next epoch's loader workers start (``train_loader_for.prefetch``, when it has one)
--> validate (EMA until QAT starts, the raw model after) -> results.csv row -> ``last.pt``, ``best.pt`` and
-``best_<phase>.pt`` (atomic writes). ``on_step`` (engine/threads.py's governor) sees each step's seconds.
+-> validate (EMA until QAT starts, the raw model after) -> results.csv row -> ``best.pt``, ``best_<phase>.pt``
+and last ``last.pt``, which commits the epoch (atomic writes; a resumed run drops results rows after it).
+``on_step`` (engine/threads.py's governor) sees each step's seconds.
 """
 
 from __future__ import annotations
@@ -108,6 +109,8 @@ def run(s: Session) -> dict[str, Any]:
     if main and not last.exists():
         _save(s, last, epoch=s.step // S, metrics={})  # a loadable last.pt exists from the very start
     start_epoch = s.step // S
+    if main:  # rows of epochs a crash interrupted after their row was written: they run again
+        _trim_results(s.save_dir / "results.csv", start_epoch)
     for epoch in range(start_epoch, s.epochs):
         s.model.train()
         first = s.step - epoch * S                         # > 0 only when resuming mid-epoch
@@ -183,13 +186,14 @@ def run(s: Session) -> dict[str, Any]:
               f"mAP50-95 {val.get('mAP50_95', 0):.3f}")
         phase = s.phase_of(epoch)
         fit = fitness(val)
-        _save(s, last, epoch=epoch + 1, metrics=metrics, phase=phase)
         if fit >= s.best_fitness.get("all", -1.0):
             s.best_fitness["all"] = fit
             _save(s, wdir / "best.pt", epoch=epoch + 1, metrics=metrics, phase=phase)
         if fit >= s.best_fitness.get(phase, -1.0):  # resets at each phase switch (a new key)
             s.best_fitness[phase] = fit
             _save(s, wdir / f"best_{phase}.pt", epoch=epoch + 1, metrics=metrics, phase=phase)
+        # last.pt last: it commits the epoch (a crash before it re-runs the epoch on --resume, rows and bests too)
+        _save(s, last, epoch=epoch + 1, metrics=metrics, phase=phase)
     return metrics
 
 
@@ -243,6 +247,23 @@ def _append_results(path: Path, epoch: int, mloss: torch.Tensor, val: dict[str, 
         row = [epoch, *[float(x) for x in mloss], val.get("P", 0.0), val.get("R", 0.0), val.get("mAP50", 0.0),
                val.get("mAP50_95", 0.0), *[float(x) for x in vl], *(list(lrs) + [0.0] * 3)[:3]]
         w.writerow([f"{x:.6g}" if isinstance(x, float) else x for x in row])
+
+
+def _trim_results(path: Path, first_epoch: int) -> None:
+    """Drop the rows of epochs >= ``first_epoch`` (written before a crash that ``--resume`` re-runs them from)."""
+    if not path.is_file():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    keep = lines[:1] + [ln for ln in lines[1:] if _row_epoch(ln) < first_epoch]
+    if keep != lines:
+        path.write_text("".join(keep))
+
+
+def _row_epoch(line: str) -> float:
+    try:
+        return float(line.split(",", 1)[0])
+    except ValueError:
+        return math.inf  # a torn last line goes too
 
 
 def _all_finite(loss: torch.Tensor) -> bool:

@@ -27,6 +27,7 @@ from engine.data import make_train_loader, make_validate
 from engine.ema import ModelEMA
 from engine.loop import Session, phase_function, run
 from engine.optim import HypError, build_optimizer, load_hyp
+from engine.run_dir import RunDirError, check_project, create_run_dir, write_error
 from engine.runtime import Context, MaskRegistry, Runtime, ModifierError, build_runtimes
 from engine.start import (StartError, apply_checkpoint_qat, check_start, hold_checkpoint_masks,
                           load_start)
@@ -62,7 +63,8 @@ class TrainArgs:
 
 
 def increment_dir(project: str | Path, name: str) -> Path:
-    """runs/train/exp, exp2, exp3, ... (the first that does not exist), as YOLOv5 numbers runs."""
+    """runs/train/exp, exp2, exp3, ... (the first that does not exist), as YOLOv5 numbers runs. Only a name:
+    nothing is reserved (training creates its folder atomically: ``engine.run_dir.create_run_dir``)."""
     base = Path(project) / name
     if not base.exists():
         return base
@@ -186,14 +188,17 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
             resume_ck = ck.load_checkpoint(resume_path)
         except ck.CheckpointError as e:
             raise TrainError(str(e)) from None
-        _check_resumable(resume_ck, resume_path)
+        finalize_only = _check_resumable(resume_ck, resume_path)
         prev = resume_ck.get("args") or {}
         for key in ("data", "imgsz", "batch", "seed", "hyp", "epochs", "weights", "overrides"):
             if key in prev:
                 setattr(a, key, prev[key])
-        save_dir = resume_path.parent.parent
     else:
-        save_dir = Path(a.project) / a.name if a.exist_ok else increment_dir(a.project, a.name)
+        finalize_only = False
+        try:
+            check_project(a.project)  # a file or a read-only folder in the way: say so before the long set-up
+        except RunDirError as e:
+            raise TrainError(str(e)) from None
 
     # 2. hyperparameters and recipe
     try:
@@ -275,7 +280,8 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
             raise TrainError(f"cannot resume: the checkpoint ran {resume_ck['steps_per_epoch']} steps per epoch, "
                              f"this loader has {S} (same data, --batch and world size needed)")
         say(f"resuming {resume_path} at step {step} (epoch {step // S}, batch {step % S})")
-    loader_for.prefetch(step // S, step % S)  # the first batches decode while the rest (validation data) is set up
+    if not finalize_only:  # the first batches decode while the rest (validation data) is set up
+        loader_for.prefetch(step // S, step % S)
     try:
         apply_checkpoint_qat(start.get("qat"), model, ctx, say)
     except StartError as e:
@@ -283,10 +289,20 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
     if ctx.flags.get("qat") or (already_quantized and resume_ck is None):
         ctx.flags["ema_enabled"] = False
         ctx.flags["amp_enabled"] = False
+    save_dir = _run_folder(a, resume_path, rank, world)  # created here, atomically: after every check passed
     if rank == 0:
-        save_dir.mkdir(parents=True, exist_ok=True)
-        say(f"results go to {save_dir}")
-        _write_run_files(save_dir, a, hyp, dataset, data)
+        try:
+            if a.exist_ok and resume_ck is None:  # a new run in a reused folder: its per-epoch rows start afresh
+                (save_dir / "results.csv").unlink(missing_ok=True)
+            say(f"results go to {save_dir}")
+            for t in ck.remove_stale_temps(save_dir / "weights") if resume_ck is not None else ():
+                say(f"removed {t.name}, left by a save that was interrupted")
+            _write_run_files(save_dir, a, hyp, dataset, data)
+        except OSError as e:
+            raise TrainError(write_error(e, e.filename or save_dir)) from None
+        if finalize_only:
+            say(f"{resume_path}: the run's training had finished but its end had not; completing its "
+                "finalization (stripped checkpoints, final validation, plots)")
         _log_sparsity(model, ctx, say, "start")
 
     # 7. the loop; channels-last on the CPU too (oneDNN convolutions: ~10 % less CPU per yolov5n step at 320 px)
@@ -324,12 +340,55 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
         raise TrainError(str(e)) from None
     except ck.CheckpointError as e:
         raise TrainError(f"{e} (training stopped at step {session.step})") from None
+    except OSError as e:  # results.csv and the like
+        raise TrainError(f"{write_error(e, e.filename or save_dir)} (training stopped at step {session.step})") \
+            from None
     if world > 1:
         _check_masks_agree(ctx, say)
     if rank == 0:
-        _finish(session, recipe_text, say)
+        try:
+            _finish(session, recipe_text, say)
+        except ck.CheckpointError as e:
+            raise TrainError(f"{e} (training done; `--resume {save_dir}` completes the end of the run)") from None
+        except OSError as e:
+            raise TrainError(f"{write_error(e, e.filename or save_dir)} (training done; `--resume {save_dir}` "
+                             "completes the end of the run)") from None
         _log_sparsity(model, ctx, say, "end")
     return save_dir
+
+
+def _check_resumable(resume_ck: dict, path: Path) -> bool:
+    """A finished run (its checkpoints stripped) cannot be resumed, as in YOLOv5: say how to train on.
+
+    Returns True for a run whose training finished but whose end did not (killed between the last epoch's
+    ``last.pt`` and its stripping, which ``_finish`` does last): resuming it only completes the finalization."""
+    if resume_ck.get("stripped") or resume_ck.get("optimizer") is None:
+        if resume_ck.get("finished"):
+            raise TrainError(f"{path} is from a finished run (epoch {resume_ck.get('epoch')}); nothing to resume. "
+                             f"Start a new run from it instead: recipec train --weights {path} ...")
+        raise TrainError(f"{path} is a stripped checkpoint (no optimizer state); it cannot be resumed. Resume "
+                         "from the run's last.pt, or start a new run with --weights " + str(path))
+    return bool(resume_ck.get("finished"))
+
+
+def _run_folder(a: TrainArgs, resume_path: Path | None, rank: int, world: int) -> Path:
+    """The resumed run's folder, or a new one that rank 0 creates atomically (``engine.run_dir``) and tells the
+    other ranks."""
+    if resume_path is not None:
+        return resume_path.parent.parent
+    path = None
+    if rank == 0:
+        try:
+            path = create_run_dir(a.project, a.name, a.exist_ok)
+        except RunDirError as e:
+            raise TrainError(str(e)) from None
+    if world > 1:
+        import torch.distributed as dist
+
+        box = [str(path) if path is not None else None]
+        dist.broadcast_object_list(box, src=0)
+        path = Path(box[0])
+    return path
 
 
 def _recipe_source(a: TrainArgs) -> tuple[str | None, str | None]:
@@ -400,10 +459,14 @@ def _write_run_files(save_dir: Path, a: TrainArgs, hyp: dict, dataset: Any, data
 
 
 def _finish(s: Session, recipe_text: str, say) -> None:
-    """Stripped checkpoints (``ck.strip_checkpoint``), the final validation table and plots, results.png."""
+    """Stripped checkpoints (``ck.strip_checkpoint``), the final validation table and plots, results.png.
+
+    Every step can run again (stripping is idempotent, the rest is rewritten), and ``last.pt`` is stripped last:
+    a stripped ``last.pt`` means the run is complete, an unstripped finished one that ``--resume`` finishes it."""
     wdir = s.save_dir / "weights"
     for p in sorted(wdir.glob("*.pt")):
-        ck.strip_checkpoint(p, checkpoint_recipe=recipe_text)
+        if p.name != "last.pt":
+            ck.strip_checkpoint(p, checkpoint_recipe=recipe_text)
     if s.validate is not None:
         table = getattr(s.validate, "final_table", None)
         if table is not None:  # best.pt as `recipec val` loads it; YOLOv5's plots from this validation
@@ -411,5 +474,6 @@ def _finish(s: Session, recipe_text: str, say) -> None:
     from engine.plots import plot_results
 
     png = plot_results(s.save_dir / "results.csv")
+    ck.strip_checkpoint(wdir / "last.pt", checkpoint_recipe=recipe_text)
     say(f"done: {wdir / 'last.pt'}, {wdir / 'best.pt'}" + (f", {png}" if png else ""))
 
