@@ -161,8 +161,9 @@ def _jobs(folders: list[VocFolder], sets) -> list[tuple[VocFolder, str | None, l
 def _read(jobs, res: VocResult, rel) -> list[_Item]:
     """Parse every XML, find and measure its image; warn and skip what cannot be used."""
     items = []
-    finders = {f.root: ImageFinder(f.image_dirs) for f, _, _ in jobs}
-    xmls = {f.root: f.xml_files() for f, _, _ in jobs}  # `.XML` too; list ids are looked up here
+    folders = {f.root: f for f, _, _ in jobs}.values()
+    finders = {f.root: ImageFinder(f.image_dirs) for f in folders}
+    xmls = {f.root: f.xml_files() for f in folders}  # `.XML` too; list ids are looked up here
     for f, s, ids in jobs:
         for i in ids:
             if i in (".", "..") or "/" in i or "\\" in i:
