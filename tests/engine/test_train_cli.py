@@ -1,8 +1,11 @@
-"""`recipec train` bad input: clear message, non-zero exit, no traceback. Fast (nothing trains)."""
+"""`recipec train` flags and bad input: clear message, non-zero exit, no traceback (nothing trains), plus two
+1-epoch 64 px runs: `--format json` and the bad-label report."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 
 import pytest
 
@@ -194,3 +197,24 @@ def test_json_output_and_exist_ok(data, tmp_path):
     r = cli(*argv, "--exist-ok")
     assert r.returncode == 0 and json.loads(r.stdout)["save_dir"] == str(run) and not (tmp_path / "j2").exists()
     assert json.loads(r.stdout)["epochs"] == 1  # the reused folder's results.csv restarted
+
+
+def test_bad_label_reported_once_before_training(tmp_path):
+    """train and val are one folder (as in coco128): the class-95 line is reported once, with its file, line,
+    value and the allowed range, before the first epoch."""
+    from yolo.data.synthetic import make_synthetic
+
+    y = make_synthetic(tmp_path / "d", n_train=2, n_val=1, size_range=(64, 64))
+    y.write_text(y.read_text().replace("val: images/val", "val: images/train"))
+    label = sorted((tmp_path / "d" / "labels" / "train").glob("*.txt"))[0]
+    n = len(label.read_text().splitlines())
+    label.write_text(label.read_text() + "95 0.5 0.5 0.2 0.2\n")
+    # a real process: what the user's terminal shows (the log is on stderr with --format json, so in order)
+    r = subprocess.run([sys.executable, "-m", "recipec", "train", "--data", str(y), "--weights", "yolov5n", "--init",
+                        "random", "--epochs", "1", "--imgsz", "64", "--batch", "2", "--project", str(tmp_path / "runs"),
+                        "--format", "json", "--threads", "1", "--no-progress"], capture_output=True, text=True,
+                       timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    msg = f"{label}:{n + 1}: class 95 out of range 0..2 (nc=3)"
+    assert r.stderr.count(msg) == 1, r.stderr
+    assert r.stderr.index(msg) < r.stderr.index("epoch 0:")

@@ -38,6 +38,40 @@ def test_bad_label_lines(text, kind, n):
     assert arr.shape == (n, 5)
 
 
+@pytest.mark.parametrize("text, where, detail", [
+    ("0 0.5 0.5 0.2 0.2\n1 0.5 0.5 0.2 0.2\n95 0.5 0.5 0.2 0.2\n", "x.txt:3", "class 95 out of range 0..79 (nc=80)"),
+    ("-1 0.5 0.5 0.2 0.2\n", "x.txt:1", "class -1 out of range 0..79 (nc=80)"),
+    ("1.5 0.5 0.5 0.2 0.2\n", "x.txt:1", "class 1.5 is not an integer in 0..79 (nc=80)"),
+    ("\n0 0.5 0.5 0.2\n", "x.txt:2", "4 fields, expected 5 (class x y w h) or a polygon (an odd count >= 7)"),
+    ("0 a 0.5 0.2 0.2\n", "x.txt:1", "'a' is not a number"),
+    ("0 0.5 0.5 -0.2 0.2\n", "x.txt:1", "width and height must be > 0, got -0.2 0.2"),
+    ("0 inf 0.5 0.2 0.2\n", "x.txt:1", "inf is not finite"),
+    ("90 0 0 1 1\n91 0 0 1 1\n92 0 0 1 1\n", "x.txt:1", "class 90 out of range 0..79 (nc=80) (and 2 more lines: 2, 3)"),
+])
+def test_label_issue_names_line_value_and_range(text, where, detail):
+    _, issues = parse_label_text(text, nc=80, file="x.txt")
+    assert [(i.where, i.detail) for i in issues] == [(where, detail)]
+
+
+def test_summary_shows_file_and_line():
+    _, issues = parse_label_text("95 0.5 0.5 0.2 0.2\n", nc=80, file="labels/x.txt")
+    from yolo.data.scan import ScanResult
+
+    text = ScanResult(issues=issues, n_scanned=1).summary()
+    assert "  class_out_of_range  labels/x.txt:1: class 95 out of range 0..79 (nc=80)\n" in text
+
+
+def test_each_problem_is_logged_once_per_process(tmp_path, caplog):
+    from yolo.data.dataset import YoloDataset
+
+    img = _img(tmp_path / "images" / "a.png")
+    _lbl(img, "0 0.5 0.5 0.2 0.2\n7 0.5 0.5 0.2 0.2\n")
+    with caplog.at_level("WARNING", logger="yolo.data"):
+        YoloDataset([img], 2, imgsz=64)
+        YoloDataset([img], 2, imgsz=64)  # e.g. the val split of a data YAML whose train and val are one folder
+    assert caplog.text.count("class 7 out of range 0..1 (nc=2)") == 1
+
+
 def test_clipping_keeps_the_inside_part():
     arr, _ = parse_label_text("0 0.95 0.5 0.2 0.2\n", nc=1, file="f")
     np.testing.assert_allclose(arr[0], [0, 0.925, 0.5, 0.15, 0.2], atol=1e-6)

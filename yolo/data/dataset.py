@@ -30,6 +30,7 @@ from yolo.data.scan import ScanResult, load_rgb, scan
 from yolo.data.yaml import DataConfig, list_images, load_data_yaml
 
 LOG = logging.getLogger("yolo.data")
+_REPORTED: set = set()  # scan issues already logged by this process (each bad file is reported once)
 
 
 class YoloDataset:
@@ -63,8 +64,10 @@ class YoloDataset:
         self.mosaic = self.augment and not self.rect and self.hyp.mosaic > 0
         self.epoch = 0
         self.scan: ScanResult = scan(files, nc, cache_dir=cache_dir, workers=workers)
-        if self.scan.issues:
-            LOG.warning("%s", self.scan.summary())
+        new = [i for i in self.scan.issues if i not in _REPORTED]
+        if new:  # once per process: training's train and val splits often share files (coco128)
+            _REPORTED.update(new)
+            LOG.warning("%s", self.scan.summary(issues=new))
         if not self.scan.files:
             raise ValueError("no usable images after the scan:\n" + self.scan.summary())
         self.files, self.labels = self.scan.files, self.scan.labels

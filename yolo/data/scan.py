@@ -14,6 +14,8 @@ Bad input is never a crash. Each problem is recorded once per file (`Issue`), wi
 | coords_clipped     | box clipped to the image (coordinates outside [0, 1])         |
 | duplicate_labels   | exact duplicate lines removed                                 |
 
+A label problem names its first bad line and what is wrong with it, e.g. `labels/x.txt:3: class 95 out of
+range 0..79 (nc=80)` (`Issue.where` + `detail`), and how many more lines of that file have the same problem.
 Results may be cached as JSON (no pickle) keyed by file sizes and mtimes. Nothing imports torch.
 """
 
@@ -31,17 +33,23 @@ from PIL import Image, ImageOps
 
 from yolo.data.yaml import img2label_path
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: label issues carry their first line and the bad value
 SKIPS_IMAGE = frozenset({"corrupt_image", "truncated_image"})
 
 
 @dataclass(frozen=True)
 class Issue:
-    """One problem with one file: `kind` (see the module table), `file`, a short `detail`."""
+    """One problem with one file: `kind` (see the module table), `file`, a short `detail`; `line` (1-based) is
+    the first label line with that problem, 0 for a whole-file problem."""
 
     kind: str
     file: str
     detail: str = ""
+    line: int = 0
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
 
 
 @dataclass
@@ -64,22 +72,24 @@ class ScanResult:
             out[i.kind] = out.get(i.kind, 0) + 1
         return out
 
-    def summary(self, max_rows: int = 20) -> str:
-        """A plain-text table of the issues (kind, file, detail), then the counts per kind."""
+    def summary(self, max_rows: int = 20, issues: list[Issue] | None = None) -> str:
+        """One line per issue (`kind  file[:line]: detail`), then the counts per kind. `issues`: only these (e.g.
+        those not reported yet), with the same head line."""
+        issues = self.issues if issues is None else issues
         n_inst = int(sum(len(lb) for lb in self.labels))
         head = f"scanned {self.n_scanned} images: {len(self.files)} kept, {n_inst} boxes"
-        if not self.issues:
+        if not issues:
             return head + ", no problems"
-        rows = [("kind", "file", "detail")] + [(i.kind, i.file, i.detail) for i in self.issues[:max_rows]]
-        w0 = max(len(r[0]) for r in rows)
-        w1 = min(60, max(len(r[1]) for r in rows))
-        lines = [head + f", {len(self.issues)} problems:"]
-        for r in rows:
-            f = r[1] if len(r[1]) <= w1 else "..." + r[1][-(w1 - 3):]
-            lines.append(f"  {r[0]:<{w0}}  {f:<{w1}}  {r[2]}")
-        if len(self.issues) > max_rows:
-            lines.append(f"  ... and {len(self.issues) - max_rows} more")
-        lines.append("  totals: " + ", ".join(f"{k}={v}" for k, v in sorted(self.counts().items())))
+        w0 = max(len(i.kind) for i in issues[:max_rows])
+        lines = [head + f", {len(issues)} problem{'s' if len(issues) > 1 else ''}:"]
+        for i in issues[:max_rows]:  # the whole path: it is what the user opens
+            lines.append(f"  {i.kind:<{w0}}  {i.where}: {i.detail}")
+        if len(issues) > max_rows:
+            lines.append(f"  ... and {len(issues) - max_rows} more")
+        counts: dict[str, int] = {}
+        for i in issues:
+            counts[i.kind] = counts.get(i.kind, 0) + 1
+        lines.append("  totals: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
         return "\n".join(lines)
 
 
@@ -120,30 +130,38 @@ def _check_image(path: str) -> tuple[tuple[int, int] | None, Issue | None]:
 def parse_label_text(text: str, nc: int, file: str) -> tuple[np.ndarray, list[Issue]]:
     """Parse one YOLO label file's text. Returns (n, 5) float32 and the issues (one per kind)."""
     rows: list[list[float]] = []
-    bad: dict[str, list[int]] = {}
+    bad: dict[str, list[tuple[int, str]]] = {}  # kind -> [(line, what is wrong)], in file order
+
+    def flag(kind: str, ln: int, what: str) -> None:
+        bad.setdefault(kind, []).append((ln, what))
+
     for ln, line in enumerate(text.splitlines(), 1):
         parts = line.split()
         if not parts:
             continue
         if len(parts) != 5 and not (len(parts) >= 7 and len(parts) % 2 == 1):
-            bad.setdefault("bad_fields", []).append(ln)
+            n = len(parts)
+            flag("bad_fields", ln, f"{n} field{'s' if n != 1 else ''}, expected 5 (class x y w h) or a polygon "
+                                   "(an odd count >= 7)")
             continue
         try:
             vals = [float(v) for v in parts]
         except ValueError:
-            bad.setdefault("bad_value", []).append(ln)
+            tok = next(v for v in parts if not _is_float(v))
+            flag("bad_value", ln, f"{_short(tok)!r} is not a number")
             continue
         if not all(np.isfinite(vals)):
-            bad.setdefault("bad_value", []).append(ln)
+            flag("bad_value", ln, f"{_short(next(p for p, v in zip(parts, vals) if not np.isfinite(v)))} is not finite")
             continue
         c = vals[0]
         if c != int(c) or not (0 <= c < nc):
-            bad.setdefault("class_out_of_range", []).append(ln)
+            why = "is not an integer in" if c != int(c) else "out of range"
+            flag("class_out_of_range", ln, f"class {_short(parts[0])} {why} 0..{nc - 1} (nc={nc})")
             continue
         if len(vals) == 5:
             x, y, w, h = vals[1:]
             if w <= 0 or h <= 0:
-                bad.setdefault("bad_value", []).append(ln)
+                flag("bad_value", ln, f"width and height must be > 0, got {_short(parts[3])} {_short(parts[4])}")
                 continue
             x1, y1, x2, y2 = x - w / 2, y - h / 2, x + w / 2, y + h / 2
         else:  # a segment polygon x1 y1 x2 y2 ...: its bounding box
@@ -151,14 +169,13 @@ def parse_label_text(text: str, nc: int, file: str) -> tuple[np.ndarray, list[Is
             x1, y1 = xy.min(0)
             x2, y2 = xy.max(0)
         if min(x1, y1) < -1e-6 or max(x2, y2) > 1 + 1e-6:
-            bad.setdefault("coords_clipped", []).append(ln)
+            flag("coords_clipped", ln, f"box {x1:.4g},{y1:.4g} .. {x2:.4g},{y2:.4g} reaches outside 0..1: clipped")
         x1, y1, x2, y2 = (min(max(v, 0.0), 1.0) for v in (x1, y1, x2, y2))
         if np.float32(x2 - x1) <= 0 or np.float32(y2 - y1) <= 0:  # labels are stored as float32: no size left
-            bad.setdefault("bad_value", []).append(ln)
+            flag("bad_value", ln, "the box has no size inside the image")
             continue
         rows.append([c, (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1])
-    issues = [Issue(k, file, "line" + ("s " if len(v) > 1 else " ") + ",".join(map(str, v[:8]))
-                    + (" ..." if len(v) > 8 else "")) for k, v in bad.items()]
+    issues = [Issue(k, file, v[0][1] + _more(v), v[0][0]) for k, v in bad.items()]
     arr = np.asarray(rows, dtype=np.float32).reshape(-1, 5)
     if len(arr):
         _, idx = np.unique(arr, axis=0, return_index=True)
@@ -166,6 +183,27 @@ def parse_label_text(text: str, nc: int, file: str) -> tuple[np.ndarray, list[Is
             issues.append(Issue("duplicate_labels", file, f"{len(arr) - len(idx)} duplicate boxes removed"))
             arr = arr[np.sort(idx)]
     return arr, issues
+
+
+def _is_float(v: str) -> bool:
+    try:
+        float(v)
+        return True
+    except ValueError:
+        return False
+
+
+def _short(tok: str) -> str:
+    return tok if len(tok) <= 20 else tok[:17] + "..."
+
+
+def _more(found: list[tuple[int, str]]) -> str:
+    """'' or ' (and 2 more lines: 5, 9)' for the lines after the first with the same problem."""
+    rest = [ln for ln, _ in found[1:]]
+    if not rest:
+        return ""
+    shown = ", ".join(map(str, rest[:8])) + (", ..." if len(rest) > 8 else "")
+    return f" (and {len(rest)} more line{'s' if len(rest) > 1 else ''}: {shown})"
 
 
 def _scan_one(img: str, nc: int) -> tuple[tuple[int, int] | None, np.ndarray, list[Issue]]:
@@ -241,7 +279,7 @@ def _to_json(r: ScanResult) -> dict:
         "files": r.files,
         "labels": [lb.tolist() for lb in r.labels],
         "shapes": [list(s) for s in r.shapes],
-        "issues": [[i.kind, i.file, i.detail] for i in r.issues],
+        "issues": [[i.kind, i.file, i.detail, i.line] for i in r.issues],
     }
 
 
