@@ -37,7 +37,8 @@ TRANSFER_RECIPE = "yolov5s_transfer_pruned_quantized.yaml"
 # (measured on task A after 6 epochs: mAP50 0.086 vs 0.004). Written to OUT/hyp.yaml and passed as `--hyp`.
 DEMO_HYP = {"mosaic": 0.0, "scale": 0.25}
 MARKER = ".recipec-demo"  # a folder holding this file was made by the demo and may be rewritten
-STAGE_DIRS = ("data", "dense", "prune", "transfer", "export", "hyp.yaml", "summary.json")
+STAGE_DIRS = ("data", "dense", "prune", "transfer", "dense_transfer", "pruned", "sparse_transfer", "export", "hyp.yaml",
+              "summary.json")
 
 
 class DemoError(Exception):
@@ -81,6 +82,7 @@ class DemoResult:
     onnx: dict[str, dict] = field(default_factory=dict)     # fp32 / int8 -> {path, bytes, gz_bytes, ms, ...}
     verify: dict[str, dict] = field(default_factory=dict)   # fp32 / int8 -> {ok, checks}
     seconds: dict[str, float] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)  # what the demo ran with (recipe variables, sizes)
 
     @property
     def ok(self) -> bool:

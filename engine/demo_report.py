@@ -8,6 +8,7 @@ is still zero after transfer (same positions) and whether both exports passed ve
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
@@ -27,7 +28,7 @@ def summary_lines(res: Any) -> list[str]:
     if s.get("kept_exactly") and not s.get("fp32_kept_exactly", True):
         kept += "; BUT the FP32 export's checkpoint lost zeros"
     if s.get("reinitialised"):
-        kept += f"; {len(s['reinitialised'])} Detect output convs re-initialised for task B's classes (dense)"
+        kept += f"; {len(s['reinitialised'])} Detect output convs re-initialised for the new classes (dense)"
     lines = [kept]
     for key in ("int8", "fp32"):
         v = res.verify.get(key)
@@ -70,6 +71,66 @@ def render(res: Any, cfg: Any, console: Any = None) -> None:
         f, q = res.onnx["fp32"], res.onnx["int8"]
         console.print(f"INT8 vs FP32 (onnxruntime, batch 1, median of {q['iters']}): "
                       f"{f['median_ms'] / q['median_ms']:.2f}x speed, {f['bytes'] / q['bytes']:.2f}x smaller")
+    for line in summary_lines(res):
+        style = "green" if ("PASS" in line or line.startswith("sparsity kept")) else "bold red"
+        console.print(line, style=style, highlight=False)
+    total = sum(res.seconds.values())
+    console.print("time: " + ", ".join(f"{k} {v:.0f}s" for k, v in res.seconds.items()) + f"; total {total:.0f}s",
+                  highlight=False)
+    console.print(f"outputs: {res.out} (summary.json, demo.log, runs, ONNX files)", highlight=False)
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}x" if a is not None and b else "n/a"
+
+
+def comparison_lines(res: Any) -> list[str]:
+    """Sparse transfer next to dense transfer (the question the demo answers), and INT8 vs FP32."""
+    d, s, q = res.metrics["dense_transfer"], res.metrics["sparse_transfer"], res.metrics["int8_onnx"]
+    lines = [f"sparse transfer vs dense transfer: mAP50 {s['map50']:.3f} vs {d['map50']:.3f} "
+             f"({_ratio(s['map50'], d['map50'])}), mAP50-95 {s['map50_95']:.3f} vs {d['map50_95']:.3f} "
+             f"({_ratio(s['map50_95'], d['map50_95'])}), with {100 * res.sparsity.get('end', 0):.1f}% of the "
+             "prunable weights zero",
+             f"INT8 ONNX vs the fake-quant torch model: mAP50 {q['map50'] - s['map50']:+.3f}, "
+             f"mAP50-95 {q['map50_95'] - s['map50_95']:+.3f}"]
+    if "fp32" in res.onnx and "int8" in res.onnx and "ms" in res.onnx["int8"]:
+        f, i = res.onnx["fp32"], res.onnx["int8"]
+        lines.append(f"INT8 vs FP32 ONNX (onnxruntime, batch 1, median of {i['iters']}): {f['ms']:.2f} -> "
+                     f"{i['ms']:.2f} ms ({i['ms'] / f['ms']:.2f}x the time), {f['bytes'] / i['bytes']:.2f}x smaller")
+    return lines
+
+
+def render_real(res: Any, cfg: Any, console: Any = None) -> None:
+    """`recipec demo --data`: one row per model, dense and sparse transfer side by side."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    sp = res.sparsity
+    t = Table(title=f"recipec demo: {Path(str(cfg.weights)).name} at {cfg.imgsz}px on {cfg.data}",
+              title_justify="left")
+    for col, just in (("model", "left"), ("val data", "left"), ("mAP50", "right"), ("mAP50-95", "right"),
+                      ("vs dense", "right"), ("sparsity", "right"), ("ONNX size (gzip)", "right"),
+                      ("ORT latency", "right")):
+        t.add_column(col, justify=just)
+    dense = res.metrics["dense_transfer"]
+    spars = {"dense_transfer": 0.0, "pruned": sp.get("start"), "sparse_transfer": sp.get("end"),
+             "fp32_onnx": sp.get("end"), "int8_onnx": sp.get("end")}
+    for label, m in res.metrics.items():
+        o = res.onnx.get(label.split("_")[0]) if label.endswith("onnx") else None
+        size = f"{_mb(o['bytes'])} ({_mb(o['gz_bytes'])})" if o else ""
+        lat = f"{o['ms']:.2f} ms" if o and "ms" in o else ""
+        vs = _ratio(m["map50"], dense["map50"]) if m["task"] == "data" and label != "dense_transfer" else ""
+        fmt = (lambda v: "-" if v is None else f"{v:.3f}")
+        x = spars.get(label)
+        t.add_row(label, m["task"], fmt(m["map50"]), fmt(m["map50_95"]), vs, "" if x is None else f"{100 * x:.1f}%",
+                  size, lat)
+    console.print(t)
+    console.print("data = the dataset's val split; upstream = the pruning data's val split. sparse_transfer = the "
+                  "final QAT model in torch, int8_onnx its export; fp32_onnx = the sparse transfer run's best "
+                  "checkpoint before QAT. vs dense = mAP50 / dense_transfer's mAP50.", style="dim")
+    for line in comparison_lines(res):
+        console.print(line, highlight=False)
     for line in summary_lines(res):
         style = "green" if ("PASS" in line or line.startswith("sparsity kept")) else "bold red"
         console.print(line, style=style, highlight=False)

@@ -45,9 +45,23 @@ def demo(
                                                     "under a minute; the numbers mean nothing)."),
     out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Output folder (data, runs, ONNX, summary)."),
     weights: Path = typer.Option(None, "--weights", "-w",
-                                 help="Dense start weights (.pt, e.g. a COCO yolov5n.pt); default: from scratch."),
-    imgsz: int = typer.Option(None, "--imgsz", help="Image size in pixels, a multiple of 32 (default 160; 64 "
-                                                    "with --fast)."),
+                                 help="Dense start weights (.pt, e.g. a COCO yolov5n.pt); default: from scratch. "
+                                      "Required with --data."),
+    data: Path = typer.Option(None, "--data", help="Run on your own dataset: a data YAML or a VOC-format folder "
+                              "(converted as `recipec data voc` does). Needs --weights and --upstream or "
+                              "--sparse-weights."),
+    upstream: Path = typer.Option(None, "--upstream", help="With --data: the data YAML to prune --weights on "
+                                  "(gradual magnitude pruning), giving the pre-sparsified start."),
+    sparse_weights: Path = typer.Option(None, "--sparse-weights", help="With --data: a pre-sparsified checkpoint "
+                                        "to start from instead of pruning (e.g. one from SparseZoo)."),
+    epochs: int = typer.Option(None, "--epochs", help="With --data: epochs of dense transfer and of sparse "
+                               "transfer, >= 4 (default 15)."),
+    batch: int = typer.Option(None, "--batch", "--batch-size", help="Images per batch (default 8; 16 with --data)."),
+    val_fraction: float = typer.Option(0.2, "--val-fraction", help="With a VOC folder that has no split lists: "
+                                       "the share of images held out for validation."),
+    imgsz: int = typer.Option(None, "--imgsz", "--img", "--img-size",
+                              help="Image size in pixels, a multiple of 32 (default 160; 64 with --fast; 320 with "
+                                   "--data)."),
     dense_epochs: int = typer.Option(None, "--dense-epochs", help="Epochs of dense training on task A (default 15; 1 with --fast)."),
     prune_epochs: int = typer.Option(None, "--prune-epochs", help="Epochs of the GMP recipe, >= 8 (default 10; 8 with --fast)."),
     transfer_epochs: int = typer.Option(None, "--transfer-epochs",
@@ -58,9 +72,12 @@ def demo(
     seed: int = typer.Option(0, "--seed", help="Seed of the data, init, batch order and augmentation."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
 ) -> None:
-    """Run the whole seed workflow offline: dense -> pruned -> sparse transfer + QAT -> verified ONNX."""
+    """Run the whole seed workflow offline: dense -> pruned -> sparse transfer + QAT -> verified ONNX.
+
+    Without --data: synthetic shapes, from scratch. With --data: your dataset, a dense-transfer baseline next to
+    sparse transfer from a pruned start."""
     kw = {k: v for k, v in dict(imgsz=imgsz, dense_epochs=dense_epochs, prune_epochs=prune_epochs,
-                                transfer_epochs=transfer_epochs).items() if v is not None}
+                                transfer_epochs=transfer_epochs, batch=batch).items() if v is not None}
     if imgsz is not None and (imgsz < 32 or imgsz % 32):
         _fail(f"--imgsz must be a positive multiple of 32, got {imgsz}")
     if prune_epochs is not None and prune_epochs < 8:
@@ -71,6 +88,24 @@ def demo(
         _fail(f"--threads must be >= 1, got {threads}")
     if dense_epochs is not None and dense_epochs < 1:
         _fail(f"--dense-epochs must be >= 1, got {dense_epochs}")
+    if batch is not None and batch < 1:
+        _fail(f"--batch must be >= 1, got {batch}")
+    if data is None:
+        extra = [f for f, v in (("--upstream", upstream), ("--sparse-weights", sparse_weights), ("--epochs", epochs))
+                 if v is not None]
+        if extra:
+            _fail(f"{', '.join(extra)} go with --data (the synthetic demo takes --dense-epochs/--transfer-epochs)")
+    else:
+        if fast:
+            _fail("--fast is the synthetic pipeline check; leave it out with --data (use --epochs for a short run)")
+        if dense_epochs is not None or transfer_epochs is not None:
+            _fail("with --data, --epochs sets both dense transfer and sparse transfer")
+        if weights is None:
+            _fail("--data needs --weights (the dense start, e.g. a COCO yolov5n.pt)")
+        if upstream is not None and sparse_weights is not None:
+            _fail("give --upstream (prune --weights on it) or --sparse-weights (a pruned checkpoint), not both")
+        if epochs is not None and epochs < 4:
+            _fail(f"--epochs must be >= 4 (2 warm-up epochs, 2 QAT epochs), got {epochs}")
 
     from rich.console import Console
 
@@ -82,9 +117,20 @@ def demo(
         threads, why = auto_threads()
         if why:
             console.print(why, style="yellow")
-    base = dict(out=out, weights=str(weights) if weights else None, seed=seed, threads=threads,
-                progress=not no_progress, **kw)
-    cfg = fast_config(**base) if fast else DemoConfig(**base)
+    if data is not None:
+        from engine.demo_data import RealDemoConfig, run_real_demo
+        from engine.demo_report import render_real
+
+        cfg = RealDemoConfig(data=data, weights=weights, upstream=upstream, sparse_weights=sparse_weights, out=out,
+                             seed=seed, threads=threads, progress=not no_progress, val_fraction=val_fraction,
+                             **{k: v for k, v in dict(imgsz=imgsz, batch=batch, epochs=epochs,
+                                                      prune_epochs=prune_epochs).items() if v is not None})
+        run, render = run_real_demo, render_real
+    else:
+        base = dict(out=out, weights=str(weights) if weights else None, seed=seed, threads=threads,
+                    progress=not no_progress, **kw)
+        cfg = fast_config(**base) if fast else DemoConfig(**base)
+        run = run_demo
     log_file = None
 
     def log(msg: str) -> None:
@@ -105,7 +151,7 @@ def demo(
     from engine.export.onnx_export import ExportError
 
     try:
-        res = run_demo(cfg, log=log, stage=stage)
+        res = run(cfg, log=log, stage=stage)
     except (DemoError, ExportError) as e:
         _fail(str(e))
     except OSError as e:
