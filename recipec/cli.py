@@ -17,6 +17,7 @@ CLOSED_STDOUT = 1  # the code click and rich exit with when stdout is closed und
 COMMAND_MODULES = (
     "lint",
     "plan",
+    "diff",
     "val",
     "data",
     "predict",

@@ -13,7 +13,8 @@ from recipec.diagnostics import warning
 CODES = ("RC401",)
 
 
-def check(recipe, model):
+def overwrites(recipe):
+    """(SetLR, schedule, SetLR epoch, schedule end) for every SetLR a running schedule overwrites."""
     sets = recipe.by_kind("SetLearningRateModifier")
     scheds = recipe.by_kind("LearningRateFunctionModifier", "LearningRateModifier")
     for s in sets:
@@ -21,8 +22,13 @@ def check(recipe, model):
         for f in scheds:
             lo, hi = window(f)
             if lo <= at < hi and groups(s) & groups(f):
-                line = f.span.line if f.span else "?"
-                yield warning("RC401", f"SetLearningRateModifier at epoch {fmt(at)} is overwritten by the "
-                              f"{f.kind} (line {line}) running until epoch {fmt(hi)}", s.tag_span,
-                              f"end that schedule at {fmt(at)}, or start the SetLR at {fmt(hi)} or later")
+                yield s, f, at, hi
                 break
+
+
+def check(recipe, model):
+    for s, f, at, hi in overwrites(recipe):
+        line = f.span.line if f.span else "?"
+        yield warning("RC401", f"SetLearningRateModifier at epoch {fmt(at)} is overwritten by the "
+                      f"{f.kind} (line {line}) running until epoch {fmt(hi)}", s.tag_span,
+                      f"end that schedule at {fmt(at)}, or start the SetLR at {fmt(hi)} or later")

@@ -1,0 +1,44 @@
+"""RC401 fix (unsafe: it changes the schedule): end the LR schedule that overwrites a SetLR.
+
+The schedule's `end_epoch` becomes the SetLR's `start_epoch` (its source text, e.g.
+`eval(quantization_start_epoch)`, so the two keep moving together when a variable changes;
+the number when the text cannot be copied: an alias or anchor, another stage's variables).
+SparseML then writes the schedule's final value and the SetLR's value on the same step, and the
+SetLR, later in the manager order, wins and holds. Not offered when the schedule has no written
+`end_epoch`, when it would then end at or before its start, or when the end is an anchor that
+other values share.
+"""
+
+from __future__ import annotations
+
+from recipec.fix.edits import Edit, text_at
+
+
+def _plain(txt: str | None) -> bool:
+    return bool(txt) and not any(c in txt for c in "&*\n\r#")
+
+
+def fix(diag, text: str, starts, recipe):
+    from recipec.check._util import fmt, window
+    from recipec.check.set_lr_overwritten import overwrites
+    from recipec.fix import Fix
+
+    if recipe is None:
+        return None
+    for s, f, at, _hi in overwrites(recipe):
+        if s.tag_span != diag.span:
+            continue
+        if "end_epoch" not in f.given or at <= window(f)[0]:
+            return None
+        sp = f.field_spans.get("end_epoch")
+        old = text_at(text, sp, starts) if sp is not None else None
+        if not _plain(old) or sp.line != sp.end_line:
+            return None
+        src = s.field_spans.get("start_epoch") if "start_epoch" in s.given else None
+        new = text_at(text, src, starts) if src is not None else None
+        if not _plain(new) or src.line != src.end_line or (s.stage != f.stage and "eval" in new):
+            new = fmt(at) if float(at) != int(at) else f"{int(at)}"
+        line = f.span.line if f.span else sp.line
+        return Fix("RC401", f"end the {f.kind} (line {line}) at {new} instead of {old}",
+                   (Edit.at(sp, old, new),), unsafe=True)
+    return None
