@@ -57,8 +57,7 @@ def export(
 ) -> None:
     """Export WEIGHTS to ONNX: BN folded, QDQ for QAT models, zeros kept, Detect decode inside.
 
-    Verification fails when torch detects nothing on the images (nothing to compare): give images of what the
-    model detects with --data or --images."""
+    Verification fails when torch detects nothing on its images: pass --data or --images showing what it detects."""
     if fmt not in ("table", "json"):
         _fail(f"--format must be table or json, got {fmt!r}")
     if imgsz < 32 or imgsz % 32:
