@@ -145,13 +145,23 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
+    from yolo.errtext import first_line
+    from yolo.safe_pickle import CheckpointError as ZipError, open_torch_zip
+
     try:
+        with path.open("rb") as fh:  # the zip directory's declared sizes are checked before torch reads a record
+            open_torch_zip(fh, str(path)).close()
         data = torch.load(path, map_location="cpu", weights_only=True)
+    except ZipError as exc:
+        raise CheckpointError(f"{path} is not a readable recipec checkpoint: {str(exc).removeprefix(f'{path}: ')}") \
+            from None
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path} is not a readable recipec checkpoint: {str(exc).splitlines()[0]}") from None
+        raise CheckpointError(f"{path} is not a readable recipec checkpoint: {first_line(exc)}") from None
     if not is_recipec(data):
         raise CheckpointError(f"{path} is not a recipec checkpoint (no format key)")
-    if int(data.get("format_version", 0)) > FORMAT_VERSION:
+    if not isinstance(data.get("format_version", 0), int):
+        raise CheckpointError(f"{path} has a malformed format_version")
+    if data.get("format_version", 0) > FORMAT_VERSION:
         raise CheckpointError(
             f"{path} has checkpoint format {data['format_version']}, newer than this recipec ({FORMAT_VERSION})"
         )

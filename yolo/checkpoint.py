@@ -48,10 +48,10 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     """Read a checkpoint file without importing or running anything it names. Raises CheckpointError."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:  # read record by record: the zip directory is checked first
+            obj = load_pickle_zip(fh, str(path))
     except OSError as e:
         raise CheckpointError(f"cannot read checkpoint {path}: {e.strerror or e}") from None
-    obj = load_pickle_zip(data, str(path))
     try:
         return checkpoint_from_object(obj, str(path))
     except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as e:

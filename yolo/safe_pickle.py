@@ -10,6 +10,11 @@ whatever the file names. Here every global the pickle references is looked up in
   small functions that build plain tensors from the zip's `data/<key>` records;
 - anything else raises `CheckpointError` naming the global. Nothing is imported, no foreign
   `__reduce__` callable is ever called.
+
+Reading is bounded before anything is allocated (`open_torch_zip`): a file that does not start like a zip is
+refused after its first 4 bytes; the zip directory's declared record sizes are checked against the file (stored
+records), a ratio (compressed records) and `MAX_DECLARED_BYTES` in all; each record is read once, into a buffer
+of its declared size.
 """
 
 from __future__ import annotations
@@ -19,8 +24,13 @@ import io
 import pickle
 import zipfile
 import zlib
+from typing import BinaryIO
 
 import torch
+
+MAX_DECLARED_BYTES = 4 << 30  # all records of one checkpoint, uncompressed (yolov5x + EMA + optimizer: ~1 GB)
+MAX_COMPRESSION_RATIO = 200  # a compressed record may declare this many times its compressed size (+ 1 MiB)
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save's zip starts with a local file header
 
 
 class CheckpointError(ValueError):
@@ -169,31 +179,69 @@ class RestrictedUnpickler(pickle.Unpickler):
             if isinstance(numel, int) and stype.dtype != torch.uint8 and info.file_size != numel * itemsize:
                 raise CheckpointError(f"{self._source}: storage data/{key} has {info.file_size} bytes, "
                                       f"expected {numel * itemsize}")
-            raw = self._archive.read(info)
-            flat = torch.frombuffer(bytearray(raw), dtype=stype.dtype) if raw else torch.empty(0, dtype=stype.dtype)
+            raw = _read_record(self._archive, info)
+            flat = torch.frombuffer(raw, dtype=stype.dtype) if raw else torch.empty(0, dtype=stype.dtype)
             self._storages[key] = _Storage(flat)
         return self._storages[key]
 
 
-def load_pickle_zip(data: bytes, source: str = "checkpoint"):
-    """Unpickle a torch zip checkpoint (bytes) with `RestrictedUnpickler`. Raises CheckpointError."""
+def _read_record(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytearray:
+    """One record, read once into a buffer of its declared size (checked by `open_torch_zip`)."""
+    buf = bytearray(info.file_size)
+    with archive.open(info) as fh:
+        n = fh.readinto(buf)
+        if n != info.file_size or fh.read(1):
+            raise zipfile.BadZipFile(f"record {info.filename} is not {info.file_size} bytes long")
+    return buf
+
+
+def open_torch_zip(fh: BinaryIO, source: str = "checkpoint") -> zipfile.ZipFile:
+    """The zip directory of a torch checkpoint file, refused before any record is read when the file is not a
+    zip (its first 4 bytes) or its records declare more than they can hold: a stored record larger than the
+    file, a compressed one beyond `MAX_COMPRESSION_RATIO`, or more than `MAX_DECLARED_BYTES` in all."""
+    not_zip = (f"{source}: not a torch zip checkpoint (a file saved by torch>=1.6 `torch.save` is expected; "
+               "legacy formats are not supported)")
+    if fh.read(len(ZIP_MAGIC)) != ZIP_MAGIC:
+        raise CheckpointError(not_zip)
+    size = fh.seek(0, io.SEEK_END)
+    fh.seek(0)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        pkl = [n for n in archive.namelist() if n.endswith("data.pkl") and n.count("/") == 1]
-    except zipfile.BadZipFile:
-        raise CheckpointError(f"{source}: not a torch zip checkpoint (a file saved by torch>=1.6 "
-                              "`torch.save` is expected; legacy formats are not supported)") from None
+        archive = zipfile.ZipFile(fh)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, OverflowError):
+        raise CheckpointError(not_zip) from None
+    total = 0
+    for info in archive.infolist():
+        if info.compress_type == zipfile.ZIP_STORED:
+            fits = info.compress_size == info.file_size and info.header_offset + info.compress_size <= size
+        else:
+            fits = info.file_size <= MAX_COMPRESSION_RATIO * info.compress_size + (1 << 20)
+        if not fits:
+            raise CheckpointError(f"{source}: corrupt checkpoint: record {info.filename} declares {info.file_size} "
+                                  f"bytes, more than the {size}-byte file can hold")
+        total += info.file_size
+    if total > MAX_DECLARED_BYTES:
+        raise CheckpointError(f"{source}: checkpoint records declare {total} bytes, over the "
+                              f"{MAX_DECLARED_BYTES >> 30} GiB limit")
+    return archive
+
+
+def load_pickle_zip(data: bytes | BinaryIO, source: str = "checkpoint"):
+    """Unpickle a torch zip checkpoint (bytes or a binary file) with `RestrictedUnpickler`. Raises CheckpointError."""
+    archive = open_torch_zip(io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data, source)
+    pkl = [n for n in archive.namelist() if n.endswith("data.pkl") and n.count("/") == 1]
     if len(pkl) != 1:
         raise CheckpointError(f"{source}: not a torch checkpoint (no single */data.pkl record)")
     prefix = pkl[0][: -len("data.pkl")]
     byteorder = f"{prefix}byteorder"
-    if byteorder in archive.namelist() and archive.read(byteorder).strip() not in (b"little", b""):
-        raise CheckpointError(f"{source}: big-endian checkpoints are not supported")
     try:
-        unpickler = RestrictedUnpickler(io.BytesIO(archive.read(pkl[0])), archive, prefix, source)
+        if byteorder in archive.namelist() and _read_record(archive, archive.getinfo(byteorder)).strip() \
+                not in (b"little", b""):
+            raise CheckpointError(f"{source}: big-endian checkpoints are not supported")
+        unpickler = RestrictedUnpickler(io.BytesIO(_read_record(archive, archive.getinfo(pkl[0]))), archive,
+                                        prefix, source)
         return unpickler.load()
     except CheckpointError:
         raise
     except (pickle.UnpicklingError, EOFError, TypeError, ValueError, AttributeError, KeyError, IndexError,
-            RuntimeError, MemoryError, OverflowError, zipfile.BadZipFile, zlib.error) as e:
+            RuntimeError, MemoryError, OverflowError, OSError, zipfile.BadZipFile, zlib.error) as e:
         raise CheckpointError(f"{source}: corrupt or unsupported checkpoint ({type(e).__name__}: {e})") from None

@@ -151,12 +151,13 @@ def bench(
     if batch < 1 or imgsz < 32 or iters < 1:
         _fail("--batch, --iters must be >= 1 and --imgsz >= 32")
     from engine.export.bench import NOTE, bench_deepsparse, bench_onnx
+    from yolo.errtext import first_line
 
     try:
         results = [bench_onnx(str(model), batch=batch, imgsz=imgsz, threads=threads, iters=iters,
                               progress=not no_progress)]
     except Exception as e:  # onnxruntime raises its own types for unreadable models
-        _fail(f"onnxruntime cannot run {model}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+        _fail(f"onnxruntime cannot run {model}: {first_line(e)}")
     ds = bench_deepsparse(str(model), batch=batch, imgsz=imgsz, threads=threads, iters=iters)
     if ds is not None:
         results.append(ds)

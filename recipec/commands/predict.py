@@ -48,12 +48,13 @@ def expand_sources(sources: list[str]) -> list[Path]:
 def _load(weights: str, device: str):
     """A YoloModel (.pt) or an OnnxModel (.onnx), or exit 2 with one line."""
     if weights.lower().endswith(".onnx"):
+        from yolo.errtext import first_line
         from yolo.val import OnnxModel
 
         try:
             return OnnxModel(weights)
         except Exception as e:  # noqa: BLE001 - onnxruntime raises its own error types
-            fail(f"cannot load {weights} with onnxruntime: {str(e).splitlines()[0] if str(e) else e}")
+            fail(f"cannot load {weights} with onnxruntime: {first_line(e)}")
     from yolo.checkpoint import CheckpointError, load_model
 
     dev = device_or_exit(device)

@@ -3,7 +3,6 @@ models, empty / random / oversized files, zips whose records declare more than t
 
 from __future__ import annotations
 
-import math
 import struct
 import zipfile
 
@@ -39,3 +38,101 @@ def test_module_nesting_is_bounded(tmp_path):
     torch.save({"model": _chain(60, twice=False)}, tmp_path / "deep.pt")
     with pytest.raises(CheckpointError, match="nested deeper than 32 levels"):
         load_checkpoint(tmp_path / "deep.pt")
+
+
+def _declare(path, src, numel: int, deflate: bool = False) -> None:
+    """Copy the torch zip `src` (a 250,000-float tensor) to `path`, its pickle declaring `numel` floats; stored:
+    the data record's sizes in the zip headers say numel * 4 bytes (the data stays 1 MB); deflate: the record
+    really is numel * 4 zero bytes, compressed."""
+    with zipfile.ZipFile(src) as z:
+        records = {n: z.read(n) for n in z.namelist()}
+    data = next(n for n in records if n.endswith("/data/0"))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED) as z:
+        for n, b in records.items():
+            if n.endswith("data.pkl"):
+                b = b.replace(struct.pack("<I", 250_000), struct.pack("<I", numel))
+            if n == data and deflate:
+                with z.open(n, "w", force_zip64=True) as fh:
+                    for _ in range(numel * 4 >> 20):
+                        fh.write(bytes(1 << 20))
+            else:
+                z.writestr(n, b)
+    if deflate:
+        return
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(data)
+    size = struct.pack("<II", numel * 4, numel * 4)
+    raw[info.header_offset + 18:info.header_offset + 26] = size  # local header
+    pos = raw.index(b"PK\x01\x02")  # the central directory entries
+    while pos >= 0:
+        n = struct.unpack_from("<H", raw, pos + 28)[0]
+        if raw[pos + 46:pos + 46 + n] == data.encode():
+            raw[pos + 20:pos + 28] = size
+        pos = raw.find(b"PK\x01\x02", pos + 4)
+    path.write_bytes(raw)
+
+
+def test_zip_records_declaring_more_than_the_file_holds_are_refused_from_the_directory(tmp_path, monkeypatch):
+    from engine.checkpoint import CheckpointError as RecipecError, load_checkpoint as load_recipec
+
+    torch.save({"w": torch.zeros(250_000)}, tmp_path / "w.pt")
+    _declare(tmp_path / "big.pt", tmp_path / "w.pt", 750_000_000)  # a 1 MB file whose record says 3 GB
+    _declare(tmp_path / "bomb.pt", tmp_path / "w.pt", 16 << 20, deflate=True)  # 64 MiB of zeros in ~64 KiB
+    assert (tmp_path / "big.pt").stat().st_size < 2 << 20 and (tmp_path / "bomb.pt").stat().st_size < 1 << 20
+    opened = []
+    monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, name, *a, **k: opened.append(name) or 1 / 0)
+    for name in ("big.pt", "bomb.pt"):
+        with pytest.raises(CheckpointError, match=r"record .*/data/0 declares \d+ bytes, more than the"):
+            load_checkpoint(tmp_path / name)
+        with pytest.raises(RecipecError, match=r"declares \d+ bytes"):  # checked before torch.load reads it
+            load_recipec(tmp_path / name)
+    assert opened == []  # no record was read
+
+
+def test_total_declared_size_is_bounded(tmp_path, monkeypatch):
+    import yolo.safe_pickle as sp
+
+    torch.save({"w": torch.zeros(250_000)}, tmp_path / "w.pt")
+    monkeypatch.setattr(sp, "MAX_DECLARED_BYTES", 500_000)
+    with pytest.raises(CheckpointError, match=r"declare \d+ bytes, over the"):
+        load_checkpoint(tmp_path / "w.pt")
+
+
+def test_non_zip_files_are_refused_after_their_first_bytes(tmp_path, monkeypatch):
+    from engine.checkpoint import CheckpointError as RecipecError, load_checkpoint as load_recipec
+
+    (tmp_path / "empty.pt").write_bytes(b"")
+    (tmp_path / "random.pt").write_bytes(bytes(range(256)) * 16)
+    with open(tmp_path / "sparse.pt", "wb") as fh:  # a big sparse file (the attack used 3 GiB)
+        fh.truncate(256 << 20)
+    reads = []
+    real_open = open
+
+    class Counting:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def read(self, n=-1):
+            b = self.fh.read(n)
+            reads.append(len(b))
+            return b
+
+        def __getattr__(self, k):
+            return getattr(self.fh, k)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+    monkeypatch.setattr("pathlib.Path.open", lambda self, mode="r", *a, **k: Counting(real_open(self, mode)))
+    monkeypatch.setattr("pathlib.Path.read_bytes", lambda self: 1 / 0)  # never read a whole file
+    for name in ("empty.pt", "random.pt", "sparse.pt"):
+        reads.clear()
+        with pytest.raises(CheckpointError, match="not a torch zip"):
+            load_checkpoint(tmp_path / name)
+        assert sum(reads) <= 4, (name, reads)
+        with pytest.raises(RecipecError, match="not a torch zip"):  # was IndexError on the empty file
+            load_recipec(tmp_path / name)
