@@ -1,8 +1,9 @@
 """`recipec lint`, `recipec explain` and `recipec compile`.
 
 Kept light: `recipec/cli.py:main` dispatches these commands through `fast_main` without building
-the typer app (startup time is most of a lint's cost); `register(app)` exposes the same commands,
-options and behaviour through typer for `--help` and completion.
+the typer app (typer 0.2x coerces every parameter through pydantic: ~0.15 s of imports and set-up, more
+than the whole lint); `register(app)` exposes the same commands through typer for `--help`, completion
+and error messages. Both read one table of options (`LINT_OPTIONS`, `COMPILE_OPTIONS`, `EXPLAIN_OPTIONS`).
 
 Exit codes: 0 = no errors (warnings allowed unless `--strict`), 1 = findings, 2 = usage error or
 an unreadable file.
@@ -14,6 +15,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 FORMATS = ("concise", "full", "json", "sarif", "github")
 MODELS = ("auto", "none") + tuple(f"yolov5{s}{v}" for v in ("", "-v5") for s in "nsmlx")
@@ -76,9 +78,16 @@ def _parse_sets(sets: list[str] | None) -> dict[str, float]:
 
 def lint(paths: list[str], *, fmt: str | None = None, strict: bool = False, select: list[str] | None = None,
          ignore: list[str] | None = None, model: str = "auto", color: bool | None = None,
-         sets: list[str] | None = None, out=None) -> int:
-    """Lint recipe files, print the findings in `fmt`, return the exit code."""
+         sets: list[str] | None = None, out=None, fix: bool = False, diff: bool = False,
+         unsafe_fixes: bool = False) -> int:
+    """Lint recipe files, print the findings in `fmt`, return the exit code.
+
+    `fix`: rewrite the files with the safe fixes (`unsafe_fixes`: the schedule-changing ones too;
+    see recipec/fix/), then report what is left. `diff`: print the fixes as a unified diff and
+    write nothing (exit 1 when there is something to fix)."""
     out = out or sys.stdout
+    if (diff or unsafe_fixes) and not fix:
+        fix = True  # --diff / --unsafe-fixes imply --fix
     if fmt is None:
         fmt = "full" if out.isatty() else "concise"
     if fmt not in FORMATS:
@@ -91,11 +100,26 @@ def lint(paths: list[str], *, fmt: str | None = None, strict: bool = False, sele
     overrides = _parse_sets(sets)
     from recipec.frontend import compile_recipe
 
-    diags, sources, unreadable = [], {}, False
-    for path in _expand(paths):
+    files = _expand(paths)
+    fix_code = 0
+    if fix:
+        from recipec.fix.run import fix_paths
+
+        keep = lambda code: (not sel or code.startswith(sel)) and not (ign and code.startswith(ign))
+        fix_code, changed = fix_paths(files, diff=diff, unsafe=unsafe_fixes, keep=keep,
+                                      overrides=overrides or None, model=model, out=out)
+        if diff:
+            return fix_code or (1 if changed else 0)
+    diags, sources, unreadable = [], {}, fix_code == 2
+    fixable = {} if fmt == "json" else None
+    for path in files:
         res = compile_recipe(path, overrides=overrides or None, model=model)
         if res.recipe is not None:
             sources[path] = res.recipe.text
+            if fixable is not None:
+                from recipec.fix import find_fixes
+
+                fixable.update(find_fixes(res.recipe, res.recipe.text, res.diagnostics))
         for d in res.diagnostics:
             if d.code == "RC001":
                 unreadable = True
@@ -104,20 +128,20 @@ def lint(paths: list[str], *, fmt: str | None = None, strict: bool = False, sele
             if ign and d.code.startswith(ign):
                 continue
             diags.append(d)
-    _emit(diags, fmt, sources, out, color)
+    _emit(diags, fmt, sources, out, color, fixable)
     if unreadable:
         return 2
     failing = ("error", "warning") if strict else ("error",)
     return 1 if any(d.severity in failing for d in diags) else 0
 
 
-def _emit(diags, fmt: str, sources: dict, out, color: bool | None) -> None:
+def _emit(diags, fmt: str, sources: dict, out, color: bool | None, fixable=None) -> None:
     from recipec.diagnostics import render
 
     if fmt == "concise":
         text = "\n".join(render.render_concise(diags))
     elif fmt == "json":
-        text = render.render_json(diags)
+        text = render.render_json(diags, fixable)
     elif fmt == "sarif":
         text = render.render_sarif(diags)
     elif fmt == "github":
@@ -188,16 +212,56 @@ def compile_cmd(recipe: str, *, fmt: str = "yaml", model: str = "auto", sets: li
     return 0
 
 
-# -- fast path (no typer) ---------------------------------------------------------------------------
-
-_VALUE_OPTS = {"--format": "fmt", "-f": "fmt", "--select": "select", "--ignore": "ignore", "--model": "model",
-               "--set": "sets"}
-_FLAG_OPTS = {"--strict": ("strict", True), "--color": ("color", True), "--no-color": ("color", False)}
-_LISTS = ("select", "ignore", "sets")
+# -- the options: one table, read by the fast path below and by the typer wiring (lint_app.py) ---------
 
 
-def _parse(args: list[str], value_opts: dict, flag_opts: dict) -> tuple[list[str], dict] | None:
-    pos, opts = [], {}
+class Opt(NamedTuple):
+    """One command-line option. `key` is the keyword of `lint()` / `compile_cmd()`; `kind` is "value",
+    "list" (repeatable value), "flag" (sets True) or "switch" (`flags` = the on and the off spelling)."""
+
+    key: str
+    flags: tuple[str, ...]
+    kind: str
+    default: object
+    help: str
+
+
+_SETS = Opt("sets", ("--set",), "list", None, "Override a recipe variable: NAME=VALUE.")
+LINT_OPTIONS = (
+    Opt("fmt", ("--format", "-f"), "value", None,
+        "concise | full | json | sarif | github (default: full on a terminal)."),
+    Opt("strict", ("--strict",), "flag", False, "Warnings fail too (exit 1)."),
+    Opt("select", ("--select",), "list", None, "Only these codes/prefixes (comma-separated)."),
+    Opt("ignore", ("--ignore",), "list", None, "Drop these codes/prefixes (comma-separated)."),
+    Opt("model", ("--model",), "value", "auto", "auto | none | yolov5n|s|m|l|x (add -v5 for the v5.0 layout)."),
+    Opt("color", ("--color", "--no-color"), "switch", None, "Colour the full format."),
+    _SETS,
+    Opt("fix", ("--fix",), "flag", False, "Rewrite the files with the safe fixes (only the fixed spans change), "
+                                          "then report what is left."),
+    Opt("diff", ("--diff",), "flag", False, "With --fix: print a unified diff, write nothing (exit 1 when "
+                                            "something would change)."),
+    Opt("unsafe_fixes", ("--unsafe-fixes",), "flag", False, "Also apply fixes that change the schedule, and "
+                                                            "print their plan diff."),
+)
+COMPILE_OPTIONS = (
+    Opt("fmt", ("--format", "-f"), "value", "yaml", "yaml | json"),
+    Opt("model", ("--model",), "value", "auto", "Model for the model-aware checks."),
+    _SETS,
+)
+EXPLAIN_OPTIONS = (Opt("list_all", ("--list",), "flag", False, "List every code with its title."),)
+
+
+# -- fast path (no typer: building the typer app costs more than the whole lint) ----------------------
+
+
+def _parse(args: list[str], options: tuple[Opt, ...]) -> tuple[list[str], dict] | None:
+    """(positional arguments, {key: value} with every option's default filled in), or None for anything
+    the table does not know (typer then reports it)."""
+    by_flag = {}
+    for o in options:
+        for i, flag in enumerate(o.flags):
+            by_flag[flag] = (o, i == 0)
+    pos, opts = [], {o.key: o.default for o in options}
     i = 0
     while i < len(args):
         a = args[i]
@@ -205,20 +269,21 @@ def _parse(args: list[str], value_opts: dict, flag_opts: dict) -> tuple[list[str
             pos.extend(args[i + 1:])
             break
         name, eq, val = a.partition("=")
-        if name in value_opts:
+        hit = by_flag.get(name)
+        if hit is not None and hit[0].kind in ("value", "list"):
             if not eq:
                 i += 1
                 if i >= len(args):
                     return None
                 val = args[i]
-            key = value_opts[name]
-            if key in _LISTS:
-                opts.setdefault(key, []).append(val)
+            o = hit[0]
+            if o.kind == "list":
+                opts[o.key] = [*(opts[o.key] or []), val]
             else:
-                opts[key] = val
-        elif a in flag_opts:
-            key, value = flag_opts[a]
-            opts[key] = value
+                opts[o.key] = val
+        elif a in by_flag:
+            o, first = by_flag[a]
+            opts[o.key] = first  # a flag, or a switch's on (first) / off spelling
         elif a.startswith("-") and a != "-":
             return None  # unknown: let typer report it
         else:
@@ -234,29 +299,25 @@ def fast_main(argv: list[str]) -> int | None:
     cmd, args = argv[0], argv[1:]
     try:
         if cmd == "lint":
-            parsed = _parse(args, _VALUE_OPTS, _FLAG_OPTS)
+            parsed = _parse(args, LINT_OPTIONS)
             if parsed is None or not parsed[0]:
                 return None
-            pos, o = parsed
-            return lint(pos, fmt=o.get("fmt"), strict=o.get("strict", False), select=o.get("select"),
-                        ignore=o.get("ignore"), model=o.get("model", "auto"), color=o.get("color"),
-                        sets=o.get("sets"))
+            return lint(parsed[0], **parsed[1])
         if cmd == "explain":
-            parsed = _parse(args, {}, {"--list": ("list", True)})
+            parsed = _parse(args, EXPLAIN_OPTIONS)
             if parsed is None:
                 return None
             pos, o = parsed
-            if o.get("list") and not pos:
+            if o["list_all"] and not pos:
                 return list_codes()
             if len(pos) != 1:
                 return None
             return explain(pos[0])
         if cmd == "compile":
-            parsed = _parse(args, {"--format": "fmt", "-f": "fmt", "--model": "model", "--set": "sets"}, {})
+            parsed = _parse(args, COMPILE_OPTIONS)
             if parsed is None or len(parsed[0]) != 1:
                 return None
-            pos, o = parsed
-            return compile_cmd(pos[0], fmt=o.get("fmt", "yaml"), model=o.get("model", "auto"), sets=o.get("sets"))
+            return compile_cmd(parsed[0][0], **parsed[1])
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

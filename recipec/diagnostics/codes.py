@@ -175,11 +175,37 @@ CATALOG: dict[str, CodeInfo] = {
 }
 
 
+# Codes `recipec lint --fix` can fix (recipec/fix/), and how. "unsafe" fixes change the schedule and are
+# applied only with `--unsafe-fixes`. A JSON diagnostic says per finding whether it is fixable.
+FIXES: dict[str, tuple[str, str]] = {
+    "RC109": ("safe", "renames an obsolete or misspelled tag to the modifier meant (`!GradualKSModifier` -> "
+                      "`!GMPruningModifier`, `!ConstantKSModifier` -> `!ConstantPruningModifier`, "
+                      "`!MagnutidePruningModifier` -> `!MagnitudePruningModifier`) and removes the `:` of "
+                      "`- !Tag:`. Other unknown names are left to you."),
+    "RC213": ("safe", "writes a plain `1e-5` as `1.0e-5` (a dot and a signed exponent), which every YAML "
+                      "reader takes for the same float; quoted text is left alone."),
+    "RC401": ("unsafe", "ends the overwriting LR schedule at the SetLR's start_epoch (copying its text, e.g. "
+                        "`eval(quantization_start_epoch)`), so the set LR holds from there; this changes the "
+                        "schedule, and `--fix --unsafe-fixes` prints the plan diff of the change."),
+}
+
+
+def fix_text(code: str) -> str | None:
+    """`Fix (safe, recipec lint --fix): ...` for a fixable code, else None."""
+    entry = FIXES.get(code.upper())
+    if entry is None:
+        return None
+    kind, what = entry
+    flag = "recipec lint --fix" + (" --unsafe-fixes" if kind == "unsafe" else "")
+    return f"Fix ({kind}, `{flag}`): {what}"
+
+
 def explain(code: str) -> str | None:
     info = CATALOG.get(code.upper())
     if info is None:
         return None
-    return f"{code.upper()}: {info.title}\n\n{info.explanation}"
+    fix = fix_text(code)
+    return f"{code.upper()}: {info.title}\n\n{info.explanation}" + (f"\n\n{fix}" if fix else "")
 
 
 def _register_plan_codes() -> None:

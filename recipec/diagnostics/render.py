@@ -56,19 +56,24 @@ def render_full(diags: Iterable[Diagnostic], sources: Mapping[str, str], *, colo
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 
-def to_dicts(diags: Iterable[Diagnostic]) -> list[dict]:
+def to_dicts(diags: Iterable[Diagnostic], fixes: Mapping | None = None) -> list[dict]:
+    """One dict per diagnostic. `fixes` ({diagnostic: Fix}, from `recipec.fix.find_fixes`) gives
+    `fixable` and `fix` ("safe" / "unsafe" / null: what `recipec lint --fix` would do)."""
     out = []
+    fixes = fixes or {}
     for d in diags:
         path, line, col, end_line, end_col = _loc(d)
+        f = fixes.get(d)
         out.append({"code": d.code, "severity": d.severity, "message": d.message, "path": path, "line": line,
-                    "col": col, "end_line": end_line, "end_col": end_col, "help": d.help})
+                    "col": col, "end_line": end_line, "end_col": end_col, "help": d.help,
+                    "fixable": f is not None, "fix": f.applicability if f is not None else None})
     return out
 
 
-def render_json(diags: Iterable[Diagnostic]) -> str:
+def render_json(diags: Iterable[Diagnostic], fixes: Mapping | None = None) -> str:
     import json
 
-    return json.dumps(to_dicts(diags), indent=2)
+    return json.dumps(to_dicts(diags, fixes), indent=2)
 
 
 def _esc_prop(s: str) -> str:

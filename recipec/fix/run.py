@@ -73,6 +73,14 @@ def _write(path: str, text: str, bom: bytes) -> None:
         raise
 
 
+def unified_diff(path: str, old: str, new: str) -> str:
+    """`diff -u` of two texts; a last line without a newline is marked as diff marks it."""
+    out = []
+    for line in difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{path}", f"b/{path}"):
+        out.append(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
 def _summary(fixes) -> str:
     n = Counter(f.code for f in fixes)
     return ", ".join(f"{c} x{k}" if k > 1 else c for c, k in sorted(n.items()))
@@ -101,10 +109,7 @@ def fix_paths(paths: list[str], *, diff: bool = False, unsafe: bool = False, kee
             continue
         changed_any = True
         if diff:
-            out.write("".join(difflib.unified_diff(text.splitlines(True), new.splitlines(True),
-                                                   f"a/{path}", f"b/{path}")))
-            if not new.endswith(("\n", "\r")):
-                out.write("\n\\ No newline at end of file\n")
+            out.write(unified_diff(path, text, new))
             print(f"{path}: would fix {len(applied)} ({_summary(applied)})", file=err)
         else:
             try:
@@ -114,8 +119,9 @@ def fix_paths(paths: list[str], *, diff: bool = False, unsafe: bool = False, kee
                 code = 2
                 continue
             print(f"{path}: fixed {len(applied)} ({_summary(applied)})", file=err)
-        if any(f.unsafe for f in applied):
-            _print_plan_diff(path, text, new, overrides, out, err)
+        if any(f.unsafe for f in applied):  # what the unsafe fixes change, on top of the safe ones
+            safe, _a, _s = fix_text(path, text, unsafe=False, keep=keep, overrides=overrides, model=model)
+            _print_plan_diff(path, safe, new, overrides, out, err)
     return code, changed_any
 
 
@@ -129,5 +135,8 @@ def _print_plan_diff(path: str, old: str, new: str, overrides, out, err) -> None
     except PlanDiffError as exc:
         print(f"{path}: no plan diff: {exc}", file=err)
         return
+    from dataclasses import replace
+
+    d = replace(d, a_path=f"{path} (safe fixes only)", b_path=f"{path} (with the unsafe fixes)")
     out.write(f"plan diff of the unsafe fixes ({PLAN_STEPS_PER_EPOCH} steps per epoch):\n")
     out.write(render_diff_text(d))

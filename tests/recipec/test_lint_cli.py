@@ -50,7 +50,8 @@ def test_json_objects(bad):
     rc, out = lint_out(bad, fmt="json")
     data = json.loads(out)
     assert rc == 1 and len(data) == 2
-    assert set(data[0]) == {"code", "severity", "message", "path", "line", "col", "end_line", "end_col", "help"}
+    assert set(data[0]) == {"code", "severity", "message", "path", "line", "col", "end_line", "end_col", "help",
+                            "fixable", "fix"}
     assert (data[0]["code"], data[0]["line"], data[0]["col"], data[0]["end_col"]) == ("RC303", 4, 16, 17)
 
 
