@@ -324,6 +324,7 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
             "recipe": recipe_text, "recipe_sha256": ck.sha256_text(recipe_text), "recipe_path": recipe_path,
             "checkpoint_recipe": start.get("old_recipe_text"), "plan_version": getattr(plan, "version", 1)}
     meta["args"]["epochs"] = a.epochs
+    meta["args"]["overrides"] = dict(a.overrides) if a.overrides else None  # `--set`, for --resume
     on_step = None
     if govern and rank == 0 and world == 1:  # (under DDP every rank would have to switch together)
         on_step = ThreadGovernor(torch.get_num_threads(), os.cpu_count() or 1, say,

@@ -183,10 +183,20 @@ def test_bad_flags_exit_2_in_one_line(data, tmp_path, monkeypatch, argv, msg):
 def test_json_output_and_exist_ok(data, tmp_path):
     import json
 
-    argv = ("--data", str(data), "--weights", "yolov5n", "--init", "random", "--epochs", "1", "--img-size", "64",
-            "--batch-size", "2", "--project", str(tmp_path), "--name", "j", "--format", "json", "--threads", "1")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("num_epochs: 4\nwarmup_epochs: 2\nmodifiers:\n  - !EpochRangeModifier\n    start_epoch: 0\n"
+                      "    end_epoch: eval(num_epochs)\n  - !LearningRateFunctionModifier\n    start_epoch: 0\n"
+                      "    end_epoch: eval(warmup_epochs)\n    lr_func: linear\n    init_lr: 0.0\n"
+                      "    final_lr: 0.01\n")
+    argv = ("--data", str(data), "--weights", "yolov5n", "--init", "random", "--recipe", str(recipe), "--epochs", "1",
+            "--set", "warmup_epochs=0.5", "--img-size", "64", "--batch-size", "2", "--project", str(tmp_path),
+            "--name", "j", "--format", "json", "--threads", "1")
     r = cli(*argv)
     assert r.returncode == 0, r.stderr[-2000:]
+    from engine import checkpoint as ck
+
+    args = ck.load_checkpoint(tmp_path / "j" / "weights" / "last.pt")["args"]
+    assert args["overrides"] == {"warmup_epochs": 0.5} and args["init"] == "random"  # what --resume restores
     out = json.loads(r.stdout)  # nothing else on stdout: the log went to stderr
     run = tmp_path / "j"
     assert out["save_dir"] == str(run) and out["results_csv"] == str(run / "results.csv")
