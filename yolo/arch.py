@@ -13,6 +13,7 @@ each scale multiplies repeats by its depth multiple and channels by its width mu
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 
 # Scale name -> (depth multiple, width multiple).
@@ -33,6 +34,11 @@ ANCHORS: tuple[tuple[tuple[int, int], ...], ...] = (
 STRIDES: tuple[int, ...] = (8, 16, 32)
 # Channels are rounded up to a multiple of this (hardware friendly, and what the published weights use).
 CHANNEL_DIVISOR = 8
+# Sane bounds, checked before anything is built (a checkpoint's metadata may ask for anything): yolov5x is
+# 1.33 / 1.25 with 86 M parameters; 500 M parameters are 2 GB of fp32 weights.
+MAX_NC = 10_000
+MAX_MULTIPLE = 4.0
+MAX_PARAMS = 500_000_000
 
 
 class ArchError(ValueError):
@@ -210,20 +216,23 @@ def resolve(cfg: str | dict = "yolov5s", nc: int | None = None) -> Arch:
         layout = detect_layout(cfg)
         try:
             gd, gw = float(cfg["depth_multiple"]), float(cfg["width_multiple"])
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
             raise ArchError(f"configuration dict needs numeric depth_multiple and width_multiple ({e})") from None
+        for key, v in (("depth_multiple", gd), ("width_multiple", gw)):
+            if not 0.0 < v <= MAX_MULTIPLE:  # also refuses NaN
+                raise ArchError(f"{key} must be in (0, {MAX_MULTIPLE:g}], got {v:g}")
         if "anchors" in cfg and cfg["anchors"] is not None:
             anchors = _parse_anchors(cfg["anchors"])
         if nc is None and "nc" in cfg:
-            nc = int(cfg["nc"])
+            nc = cfg["nc"]
         name = next((cfg_name(s, layout) for s, m in SCALES.items() if m == (gd, gw)), "custom")
     else:
         scale, layout = parse_cfg(cfg)
         gd, gw = SCALES[scale]
         name = cfg_name(scale, layout)
-    nc = 80 if nc is None else int(nc)
-    if nc < 1:
-        raise ArchError(f"nc must be >= 1, got {nc}")
+    nc = 80 if nc is None else _whole(nc)
+    if nc is None or not 1 <= nc <= MAX_NC:
+        raise ArchError(f"nc must be in [1, {MAX_NC}], got {nc!r}")
 
     layers: list[Layer] = []
     channels: list[int] = []  # output channels per layer
@@ -242,7 +251,42 @@ def resolve(cfg: str | dict = "yolov5s", nc: int | None = None) -> Arch:
         layers.append(Layer(i, d.kind, src, c_in, c_out, scale_repeats(d.repeats, gd), d.kernel, d.stride,
                             padding, d.shortcut, d.pools))
         channels.append(c_out)
-    return Arch(name, layout, gd, gw, nc, anchors, STRIDES, tuple(layers))
+    arch = Arch(name, layout, gd, gw, nc, anchors, STRIDES, tuple(layers))
+    n = estimate_params(arch)
+    if n > MAX_PARAMS:
+        raise ArchError(f"the configuration (depth_multiple {gd:g}, width_multiple {gw:g}, nc {nc}) asks for about "
+                        f"{n // 1_000_000}M parameters, over the {MAX_PARAMS // 1_000_000}M limit")
+    return arch
+
+
+def _whole(v) -> int | None:
+    """An int (or numpy int, or a float with a whole value), else None."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    try:
+        return operator.index(v)
+    except TypeError:
+        return None
+
+
+def estimate_params(arch: Arch) -> int:
+    """Conv weights of the resolved model (BN and biases are < 1 %), without building it."""
+    total = 0
+    for ly in arch.layers:
+        c1, c2, k = sum(ly.c_in), ly.c_out, ly.kernel
+        if ly.kind == "Conv":
+            total += c1 * c2 * k * k
+        elif ly.kind == "Focus":
+            total += 4 * c1 * c2 * k * k
+        elif ly.kind == "C3":
+            h = c2 // 2
+            total += 2 * c1 * h + 2 * h * c2 + ly.repeats * 10 * h * h  # cv1, cv2, cv3; bottleneck 1x1 + 3x3
+        elif ly.kind in ("SPPF", "SPP"):
+            h = c1 // 2
+            total += c1 * h + (len(ly.pools) + 1 if ly.kind == "SPP" else 4) * h * c2
+        elif ly.kind == "Detect":
+            total += sum(c1 * c2 for c1 in ly.c_in)
+    return total
 
 
 def _parse_anchors(raw) -> tuple[tuple[tuple[float, float], ...], ...]:

@@ -11,6 +11,7 @@ Floating tensors come back as fp32.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,7 +170,9 @@ def _names(raw) -> list[str] | None:
 
 
 def _opt_int(v) -> int | None:
-    return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+    if isinstance(v, float) and math.isfinite(v):
+        return int(v)
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
 
 
 def _opt_str(v) -> str | None:

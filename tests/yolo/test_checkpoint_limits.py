@@ -136,3 +136,32 @@ def test_non_zip_files_are_refused_after_their_first_bytes(tmp_path, monkeypatch
         assert sum(reads) <= 4, (name, reads)
         with pytest.raises(RecipecError, match="not a torch zip"):  # was IndexError on the empty file
             load_recipec(tmp_path / name)
+
+
+BASE = {"depth_multiple": 0.33, "width_multiple": 0.25}
+
+
+@pytest.mark.parametrize("meta, msg", [
+    ({"nc": 10**9}, r"nc must be in \[1, 10000\], got 1000000000"),
+    ({"nc": -3}, r"nc must be in \[1, 10000\]"),
+    ({"nc": float("inf"), "epoch": float("nan")}, "cannot infer nc"),  # was OverflowError
+    ({"cfg": {**BASE, "depth_multiple": 1e6}}, r"depth_multiple must be in \(0, 4\], got 1e\+06"),
+    ({"cfg": {**BASE, "width_multiple": 400}}, r"width_multiple must be in \(0, 4\], got 400"),
+    ({"cfg": {**BASE, "width_multiple": -1}}, r"width_multiple must be in \(0, 4\]"),
+    ({"cfg": {**BASE, "depth_multiple": float("nan")}}, r"depth_multiple must be in \(0, 4\], got nan"),
+    ({"cfg": {**BASE, "width_multiple": float("inf")}}, r"width_multiple must be in \(0, 4\], got inf"),
+    ({"cfg": {"depth_multiple": 4, "width_multiple": 4}}, r"about \d+M parameters, over the 500M limit"),
+    ({"format": "sparseml", "yaml": {**BASE, "nc": 10**12}, "nc": None}, r"nc must be in \[1, 10000\]"),
+])
+def test_huge_model_metadata_is_refused_before_anything_is_built(tmp_path, monkeypatch, meta, msg):
+    from yolo import model as yolo_model
+
+    def no_build(*_a, **_k):
+        raise AssertionError("a model was built")
+
+    monkeypatch.setattr(yolo_model.YoloModel, "__init__", no_build)
+    payload = {"format": "recipec", "model": {"model.0.conv.weight": torch.zeros(1)}, "nc": 2, "cfg": "yolov5n"}
+    payload.update(meta)
+    torch.save(payload, tmp_path / "m.pt")
+    with pytest.raises(CheckpointError, match=msg):
+        load_model(tmp_path / "m.pt")
