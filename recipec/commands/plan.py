@@ -1,6 +1,6 @@
 """`recipec plan RECIPE`: the exact per-step schedule of a recipe, before anything trains.
 
-No torch is imported (only the front end, numpy, rich and, for --plot, matplotlib).
+No torch is imported (only the front end, numpy and, for --plot, matplotlib).
 Exit codes: 0 = planned (warnings allowed), 1 = the recipe or the plan has errors,
 2 = usage error or unreadable input.
 """
@@ -143,11 +143,9 @@ def plan(
             out.write(chunk)
         out.flush()
     else:
-        from rich.console import Console
-
         from recipec.plan.render_table import render_table
 
-        render_table(p, Console(), title=f"{recipe.name} at {steps_per_epoch} steps per epoch")
+        render_table(p, sys.stdout, title=f"{recipe.name} at {steps_per_epoch} steps per epoch")
     if plot is not None:
         from recipec.plan.plot import plot_plan
 
