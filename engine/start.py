@@ -76,7 +76,7 @@ def load_start(a: Any, resume_ck: dict | None, data: Any, say) -> tuple[torch.nn
             text = ckpt.checkpoint_recipe or ckpt.recipe
             if text:
                 start["old_recipe_text"] = text
-                start["old_recipe"] = _compile_quiet(text, say)
+                start["old_recipe"] = _compile_quiet(text, say, str(p))
             if ckpt.source == "recipec":
                 own = ck.load_checkpoint(p)
                 start.update(own=True, masks=own.get("masks"), qat=own.get("qat"))
@@ -104,10 +104,17 @@ def _check_init(weights: str, init: str | None) -> None:
                          f"yolov5m, yolov5l, yolov5x), not {weights}")
 
 
-def _compile_quiet(text: str, say) -> Any:
+def _compile_quiet(text: str, say, source: str = "the checkpoint") -> Any:
+    """The stored recipe, compiled; None (with a warning) when it has errors. A compiler crash on it (the text
+    is untrusted input) is a StartError naming the checkpoint, never a traceback."""
     from recipec.frontend import compile_recipe
+    from yolo.errtext import first_line
 
-    res = compile_recipe("<checkpoint recipe>", text=text)
+    try:
+        res = compile_recipe("<checkpoint recipe>", text=text)
+    except Exception as e:  # noqa: BLE001 - any failure of the compiler on this text is reported the same way
+        raise StartError(f"the recipe stored in {source} cannot be compiled ({type(e).__name__}: {first_line(e)}); "
+                         "start from another checkpoint, or report this with the file") from None
     if res.recipe is None:
         say("warning: the checkpoint's own recipe does not compile; its structure is not re-applied")
     return res.recipe
