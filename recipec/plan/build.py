@@ -33,6 +33,7 @@ def item_from_spec(spec, index: int) -> PlanItem:
         kind=spec.kind, start_epoch=start, end_epoch=end, index=index, fields=values,
         stage=getattr(spec, "stage", None), span=getattr(spec, "span", None),
         field_spans=dict(getattr(spec, "field_spans", {}) or {}),
+        runnable=bool(getattr(spec, "runnable", True)),
     )
 
 

@@ -129,6 +129,13 @@ def pruning_columns(p, T: int) -> np.ndarray:
     return out
 
 
+def _absent(T: int) -> np.ndarray:
+    """The pruning columns of a modifier a recipe does not have: no target, masks never enforced."""
+    out = np.full((T, 2), np.nan)
+    out[:, 1] = 0.0
+    return out
+
+
 def _value(arr: np.ndarray, i: int):
     if i >= arr.shape[0]:
         return ENDED
@@ -178,8 +185,8 @@ def diff_plans(pa, pb, a_path: str = "A", b_path: str = "B", recipes=None) -> Pl
             out.append(s)
     for x, y in _pairs(pa.pruning, pb.pruning, lambda p: p.kind):
         what = " / ".join(dict.fromkeys(short_label(p.kind, p.index) for p in (x, y) if p is not None))
-        ax = pruning_columns(x, pa.total_steps) if x is not None else np.full((pa.total_steps, 2), np.nan)
-        by = pruning_columns(y, pb.total_steps) if y is not None else np.full((pb.total_steps, 2), np.nan)
+        ax = pruning_columns(x, pa.total_steps) if x is not None else _absent(pa.total_steps)
+        by = pruning_columns(y, pb.total_steps) if y is not None else _absent(pb.total_steps)
         if ax.shape[1] != by.shape[1]:  # a scalar target against per-group targets
             w = max(ax.shape[1], by.shape[1])
             ax = np.concatenate([ax, np.full((ax.shape[0], w - ax.shape[1]), np.nan)], axis=1)

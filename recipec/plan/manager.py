@@ -33,6 +33,7 @@ class PlanItem:
     stage: str | None = None
     span: Any = None
     field_spans: Mapping[str, Any] = field(default_factory=dict)
+    runnable: bool = True  # whether `recipec train` executes this kind
 
     def get(self, name: str, default=None):
         return self.fields.get(name, default)

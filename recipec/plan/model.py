@@ -39,9 +39,23 @@ class PruningSchedule:
     progress: dict[int, float] = field(default_factory=dict)
     init_sparsity: float | None = None
     stepwise: bool = True
+    group_finals: tuple[float, ...] | None = None  # per-group finals of a mapping/list final_sparsity
+    runs: bool = True  # False: `recipec train` does not run this kind (the plan shows SparseML's schedule)
 
     def __post_init__(self):
         object.__setattr__(self, "_steps", sorted(self.update_steps))
+
+    def group_targets(self) -> list[dict[int, float]] | None:
+        """Per group (mapping order), step -> target at each update; None without groups."""
+        if not self.group_finals or not self.progress or self.init_sparsity is None:
+            return None
+        return [{u: self.target_for(f, u) for u in self._steps} for f in self.group_finals]
+
+    def targets_at(self, step: int) -> tuple[float, ...] | None:
+        """Per-group targets for `step` (None before the first update or without groups)."""
+        if not self.group_finals or self.init_sparsity is None or self.last_update_at(step) is None:
+            return None
+        return tuple(self.target_for(f, step) for f in self.group_finals)
 
     def sparsity_at(self, step: int) -> float | None:
         """Target in effect for `step` (the last update at or before it), None before the first."""

@@ -23,7 +23,9 @@ SHORT = {"GMPruningModifier": "GMP", "MagnitudePruningModifier": "Magnitude",
          "LearningRateFunctionModifier": "LRFunction", "SetLearningRateModifier": "SetLR",
          "LearningRateModifier": "LRScheduler", "QuantizationModifier": "QAT",
          "EpochRangeModifier": "EpochRange", "SetWeightDecayModifier": "SetWD",
-         "ACDCPruningModifier": "ACDC"}
+         "ACDCPruningModifier": "ACDC", "OBSPruningModifier": "OBS", "MFACPruningModifier": "MFAC",
+         "RigLPruningModifier": "RigL", "TopKASTPruningModifier": "TopKAST", "MovementPruningModifier": "Movement",
+         "StructuredPruningModifier": "Structured", "LayerPruningModifier": "LayerPruning"}
 
 
 def short_label(kind: str, index: int) -> str:

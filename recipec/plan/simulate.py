@@ -18,6 +18,7 @@ from recipec.plan.lr_scheduler import simulate_lr_modifier
 from recipec.plan.manager import PlanItem, manager_order
 from recipec.plan.model import ModifierSpan, Plan, PruningSchedule, WeightDecayWrite
 from recipec.plan.pruning import EPS, interpolate_sparsity, update_steps
+from recipec.plan.pruning_kinds import CONSTANT_TARGET, acdc_updates, constant_updates, group_finals
 from recipec.plan.qat import qat_schedule
 from recipec.plan.clock import epoch_at
 from recipec.plan.windows import end_step, max_epochs, start_step
@@ -73,8 +74,13 @@ def pruning_schedule(item: PlanItem, S: int, T: int) -> PruningSchedule:
     leave = bool(item.get("leave_enabled", True))
     if item.kind == "ConstantPruningModifier":
         leave = False
+    runs = item.runnable
+    if item.kind == "ACDCPruningModifier" or item.kind in CONSTANT_TARGET:
+        ups = (acdc_updates if item.kind == "ACDCPruningModifier" else constant_updates)(item, S, T)
+        if ups is not None:
+            return PruningSchedule(item.label, item.kind, item.index, st, en, leave, ups, runs=runs)
     if not is_stepwise_pruning(item):
-        return PruningSchedule(item.label, item.kind, item.index, st, en, leave, stepwise=False)
+        return PruningSchedule(item.label, item.kind, item.index, st, en, leave, stepwise=False, runs=runs)
     init = _num(item.get("init_sparsity"))
     final = scalar_final(item.get("final_sparsity"))
     freq = _num(item.get("update_frequency"), -1.0)
@@ -88,7 +94,8 @@ def pruning_schedule(item: PlanItem, S: int, T: int) -> PruningSchedule:
             continue
         ups[u] = i0 if y <= EPS else final if y >= 1.0 - EPS else y * (final - i0) + i0
     return PruningSchedule(item.label, item.kind, item.index, st, en, leave, ups, prog,
-                           init_sparsity=init, stepwise=True)
+                           init_sparsity=init, stepwise=True,
+                           group_finals=group_finals(item.get("final_sparsity")), runs=runs)
 
 
 def _span(item: PlanItem, rank: int, S: int, T: int) -> ModifierSpan:

@@ -62,7 +62,7 @@ def test_json_shape(recipe):
     r = run(recipe, "-S", 7, "--format", "json")
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
-    assert list(doc) == ["version", "steps_per_epoch", "epochs", "total_steps", "steps"]
+    assert list(doc) == ["version", "steps_per_epoch", "epochs", "total_steps", "pruning", "steps"]
     assert (doc["version"], doc["steps_per_epoch"], doc["epochs"], doc["total_steps"]) == (1, 7, 6, 42)
     assert len(doc["steps"]) == 42
     s = doc["steps"][9]
