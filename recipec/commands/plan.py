@@ -7,6 +7,7 @@ Exit codes: 0 = planned (warnings allowed), 1 = the recipe or the plan has error
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -21,6 +22,12 @@ MODELS = ("auto", "none", "yolov5n", "yolov5s", "yolov5m", "yolov5l", "yolov5x")
 
 def register(app: typer.Typer) -> None:
     app.command("plan")(plan)
+
+
+def _shown(n: int) -> str:
+    """An integer option for a message; one with hundreds of digits is abbreviated."""
+    text = str(n)
+    return text if len(text) <= 20 else f"{text[:6]}...({len(text)} digits)"
 
 
 def _usage(msg: str) -> None:
@@ -73,14 +80,19 @@ def plan(
     plot: Path = typer.Option(None, "--plot", help="Write LR / sparsity / QAT against epochs to a PNG."),
 ) -> None:
     """Show the LR per param group, sparsity targets and QAT state of every step of a recipe."""
+    from recipec.ir.values import MAX_EPOCH
+
     if fmt not in FORMATS:
         _usage(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if model not in MODELS:
         _usage(f"--model must be one of {', '.join(MODELS)}, got {model!r}")
-    if not base_lr > 0:
-        _usage(f"--base-lr must be > 0, got {base_lr}")
-    if epochs is not None and epochs < 1:
-        _usage(f"--epochs must be >= 1, got {epochs}")
+    if not 0 < base_lr < math.inf:
+        _usage(f"--base-lr must be a finite number > 0, got {base_lr}")
+    if epochs is not None and not 1 <= epochs <= MAX_EPOCH:
+        _usage(f"--epochs must be between 1 and {MAX_EPOCH:,}, got {_shown(epochs)}")
+    if steps_per_epoch is not None and steps_per_epoch > MAX_STEPS:
+        _usage(f"--steps-per-epoch {_shown(steps_per_epoch)} is beyond the {MAX_STEPS:,} steps "
+               "recipec plan handles")
     if steps_per_epoch is not None and (data is not None or batch is not None):
         _usage("give either --steps-per-epoch or --data with --batch, not both")
     if steps_per_epoch is None:

@@ -87,8 +87,9 @@ CATALOG: dict[str, CodeInfo] = {
                       "UnaryOp). recipec evaluates it; write `0 - x` for SparseML."),
     "RC206": CodeInfo("comparison", "SparseML refuses comparisons in `eval()`; recipec gives 1 or 0."),
     "RC207": CodeInfo("division by zero", "An expression divides (or takes a modulo) by zero."),
-    "RC208": CodeInfo("value out of range", "An expression's value is too large (beyond 1e308), not finite, or "
-                      "complex. Evaluation is bounded: no huge powers."),
+    "RC208": CodeInfo("value out of range", "A value is too large (beyond 1e308), not finite (NaN, "
+                      "infinity) or complex, anywhere in a field (lr_kwargs and sparsity mapping keys too), or "
+                      "an epoch is beyond 1,000,000. Evaluation is bounded: no huge powers."),
     "RC209": CodeInfo("non-numeric operand", "A list or string variable takes part in arithmetic; only a whole "
                       "`eval(name)` may pass such a value through."),
     "RC210": CodeInfo("unused variable", "A variable is defined but no `eval()` and no alias uses it."),

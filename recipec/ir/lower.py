@@ -344,6 +344,11 @@ class Lowerer:
             if val is MISSING:
                 ok = False
                 continue
+            if val is None and meta[fname]["required"]:  # SparseML fails on it when the run starts
+                self.diags.append(error("RC112", f"`{fname}` is required by {cls.kind}; null is not a value",
+                                        v.span))
+                ok = False
+                continue
             values[fname] = val
         if cls.kind == "QuantizationModifier":
             from recipec.modifiers.quantization import CURRENT_ONLY, LEGACY_ONLY

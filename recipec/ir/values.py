@@ -3,6 +3,11 @@
 SparseML converts most numbers with `float()` inside the modifier; a few fields are stricter
 (an int `init_sparsity` is a TypeError upstream). We convert sensibly and warn where SparseML
 would differ. A value that cannot be converted is an error diagnostic and comes back MISSING.
+
+Numbers are bounded here, once, for every field (RC208): no NaN or infinity, no whole number beyond
+what a float holds (1e308), anywhere inside a value (lr_kwargs, sparsity mapping keys included),
+and no epoch beyond `MAX_EPOCH`. Everything downstream (checks, plan, engine) can then convert
+with `float()` / `ceil()` freely.
 """
 
 from __future__ import annotations
@@ -11,12 +16,14 @@ import math
 from typing import Any
 
 from recipec.diagnostics import Diagnostic, did_you_mean, error, warning
+from recipec.ir.evaluate import LIMIT
 from recipec.ir.resolve import MISSING
 from recipec.span import Span
 from recipec.syntax.tree import YNode, YScalar
 
 SPECIAL_PARAMS = ("__ALL__", "__ALL_PRUNABLE__")
 GROUP_NAMES = {"bn": 0, "weights": 1, "biases": 2}  # the YOLOv5-fork order SparseML recipes assume
+MAX_EPOCH = 1_000_000  # epoch values beyond this are errors: real runs have hundreds, and plans stay finite
 
 
 class FieldContext:
@@ -39,6 +46,26 @@ class FieldContext:
 
 def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _out_of_range(v: Any) -> str | None:
+    """Why the number `v` is out of range, or None (also None for anything not a number)."""
+    if not _is_num(v):
+        return None
+    if isinstance(v, float) and not math.isfinite(v):
+        return f"must be a finite number, got {v}"
+    if abs(v) > LIMIT:  # exact for ints of any size: no float conversion
+        return "is too large for a number (beyond 1e308)"
+    return None
+
+
+def _first_out_of_range(v: Any) -> str | None:
+    """`_out_of_range` of `v` or of any number inside it (list items, mapping keys and values)."""
+    if isinstance(v, list):
+        return next((r for x in v if (r := _first_out_of_range(x))), None)
+    if isinstance(v, dict):
+        return next((r for k, x in v.items() if (r := _first_out_of_range(k) or _first_out_of_range(x))), None)
+    return _out_of_range(v)
 
 
 def _trap_number(v: Any, ctx: FieldContext):
@@ -83,21 +110,28 @@ def convert(kind: str, v: Any, ctx: FieldContext, choices: tuple | None = None) 
         return MISSING
     if kind == "any":
         return v
-    if v is None:
+    if v is None and kind != "enum":  # null is never one of an enum's values
         return None
+    if (why := _first_out_of_range(v)) is not None:
+        return ctx.err("RC208", f"`{ctx.name}` {why}")
     if kind in ("epoch", "float"):
         v = _trap_number(v, ctx)
         if v is MISSING:
             return MISSING
         if not _is_num(v):
             return ctx.err("RC301", f"`{ctx.name}` must be a number, got {_describe(v)}")
-        if not math.isfinite(v):
-            return ctx.err("RC208", f"`{ctx.name}` must be a finite number, got {v}")
+        if (why := _out_of_range(v)) is not None:
+            return ctx.err("RC208", f"`{ctx.name}` {why}")
+        if kind == "epoch" and abs(v) > MAX_EPOCH:
+            return ctx.err("RC208", f"`{ctx.name}` of {v:g} is beyond {MAX_EPOCH:,} epochs, recipec's bound",
+                           "real runs have hundreds of epochs; check the value or the expression")
         return float(v)
     if kind == "int":
         v = _trap_number(v, ctx)
         if v is MISSING:
             return MISSING
+        if (why := _out_of_range(v)) is not None:
+            return ctx.err("RC208", f"`{ctx.name}` {why}")
         if isinstance(v, float) and v.is_integer():
             return int(v)
         if not isinstance(v, int):
@@ -193,6 +227,8 @@ def _sparsity(v: Any, ctx: FieldContext):
         if v == "__FROM_PARAM__":
             return v
         v2 = _trap_number(v, ctx)
+        if v2 is not MISSING and (why := _out_of_range(v2)) is not None:
+            return ctx.err("RC208", f"`{ctx.name}` {why}")
         return v2 if v2 is MISSING else float(v2)
     if isinstance(v, bool):
         return ctx.err("RC301", f"`{ctx.name}` must be a number, got {_describe(v)}")
@@ -213,6 +249,8 @@ def _sparsity(v: Any, ctx: FieldContext):
                 key = float(k)
             except (TypeError, ValueError):
                 return ctx.err("RC301", f"`{ctx.name}` mapping keys must be sparsities, got {_describe(k)}")
+            if (why := _out_of_range(key)) is not None:  # a text key such as "1e400"
+                return ctx.err("RC208", f"`{ctx.name}` mapping key {why}")
             out[key] = _flatten(names) if isinstance(names, list) else [names]
         return out
     return ctx.err("RC301", f"`{ctx.name}` must be a sparsity, got {_describe(v)}")

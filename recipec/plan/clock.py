@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+NEVER = 1 << 62  # a step no run reaches (`recipec plan` caps runs at 50M steps)
+
 
 def epoch_at(step: int, steps_per_epoch: int) -> float:
     """The float epoch SparseML passes to modifiers before optimizer step `step`."""
@@ -34,13 +36,15 @@ def first_step_at_or_after(x: float, steps_per_epoch: int) -> int:
     """Smallest step i >= 0 with `epoch_at(i, S) >= x` (float comparison). 0 when x <= 0.
 
     Starts from `ceil(x * S)` and corrects by single steps against the real clock, so the answer
-    is exact even where float rounding moves it off `ceil(x * S)`.
+    is exact even where float rounding moves it off `ceil(x * S)`. An epoch no run reaches
+    (`x * S >= NEVER`, infinity included, e.g. the next update after `update_frequency: 1e308`)
+    gives `NEVER`.
     """
     s = int(steps_per_epoch)
     if not x > 0.0:  # also catches -1 ("from the first step")
         return 0
-    if math.isinf(x):
-        raise ValueError("epoch is infinite")
+    if not x * s < NEVER:
+        return NEVER
     i = max(0, math.ceil(x * s))
     while i > 0 and epoch_at(i - 1, s) >= x:
         i -= 1

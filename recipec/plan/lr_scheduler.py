@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from recipec.plan.clock import epoch_at
+from recipec.plan.clock import NEVER, epoch_at
 from recipec.plan.lr_ops import LrScale, LrWrite
 from recipec.plan.windows import end_step, start_step
 
@@ -44,14 +44,19 @@ def warm_restarts_lr(ep: float, base: float, eta_min: float, t0: float) -> float
     return eta_min + (base - eta_min) * (1 + math.cos(math.pi * t_cur / t0)) / 2
 
 
+def _steps(x: float) -> int:
+    """`round(x)`, saturated at `NEVER` for counts no run reaches (a step size of 1e308 epochs)."""
+    return round(x) if abs(x) < NEVER else (NEVER if x > 0 else -NEVER)
+
+
 def step_size_steps(step_size: float, steps_per_epoch: int) -> int:
     """StepLR step size in optimizer steps: `round(step_size * S)`."""
-    return round(step_size * steps_per_epoch)
+    return _steps(step_size * steps_per_epoch)
 
 
 def milestone_steps(milestones, start_epoch: float, steps_per_epoch: int) -> list[int]:
     """MultiStepLR milestones in scheduler steps: `round((M - start_epoch) * S)` (raw start)."""
-    return [round((m - start_epoch) * steps_per_epoch) for m in milestones]
+    return [_steps((m - start_epoch) * steps_per_epoch) for m in milestones]
 
 
 @dataclass

@@ -16,10 +16,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from recipec.plan.clock import first_step_at_or_after
+from recipec.plan.clock import NEVER, first_step_at_or_after
 
 
-NEVER = 1 << 62  # a step no run reaches
 
 
 def start_step(start_epoch: float, steps_per_epoch: int) -> int:
