@@ -13,12 +13,14 @@ matching. Per-class `images` counts the images that contain the class.
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from yolo.arch import MAX_NC, STRIDES
 from yolo.metrics import ap_per_class, box_iou, match_predictions, summarize
 from yolo.nms import non_max_suppression, xywh2xyxy
 from yolo.onnx_meta import parse_names, parse_strides
@@ -76,6 +78,7 @@ def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device
     img_per_cls: dict[int, int] = {}
     inst_per_cls: dict[int, int] = {}
     seen = 0
+    nonfinite = 0  # images whose raw output holds a NaN or inf (the model is broken; the mAP means nothing)
     dt = [0.0, 0.0, 0.0]
     with_loss = is_module and hasattr(model, "features") and hasattr(model, "detect")
     loss_sum, n_loss = torch.zeros(3), 0
@@ -104,6 +107,7 @@ def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device
             if isinstance(out, (list, tuple)):
                 out = out[0]
             out = torch.as_tensor(out).to(device).float()
+            nonfinite += int((~torch.isfinite(out)).flatten(1).any(1).sum()) if out.numel() else 0
             t2 = time.perf_counter()
             dets = non_max_suppression(out, conf, iou, max_det, multi_label=True)
             t3 = time.perf_counter()
@@ -153,7 +157,7 @@ def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device
     if names is None:
         n = int(max([*inst_per_cls.keys(), -1])) + 1
         names = [str(i) for i in range(n)]
-    report = {"images": seen, "instances": int(len(tc))}
+    report = {"images": seen, "instances": int(len(tc)), "nonfinite_images": nonfinite}
     report.update(summarize(cls_stats, names, images_per_class=img_per_cls, instances_per_class=inst_per_cls))
     per_img = 1000.0 / max(seen, 1)
     report["speed_ms"] = {"preprocess": dt[0] * per_img, "inference": dt[1] * per_img, "nms": dt[2] * per_img}
@@ -163,6 +167,17 @@ def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device
     if n_loss:
         report["loss"] = (loss_sum / n_loss).tolist()
     return report
+
+
+class OutputTooLarge(ValueError):
+    """An ONNX model's output is larger than a detector's for its input size."""
+
+
+def max_candidates(h: int, w: int, factor: int = 8) -> int:
+    """Candidates per image an ONNX detector may output for an (h, w) input: `factor` x a YOLOv5 head's 3 anchors
+    on every P3/8, P4/16 and P5/32 cell (8x leaves room for more anchors or a P2 level), at least 1000."""
+    cells = sum(math.ceil(h / s) * math.ceil(w / s) for s in STRIDES)
+    return max(factor * 3 * cells, 1000 if factor > 1 else 0)
 
 
 class OnnxModel:
@@ -195,16 +210,39 @@ class OnnxModel:
         self.names = names if names is not None and (self.nc is None or len(names) == self.nc) else None
         self.strides = parse_strides(meta)
         self.stride = max(self.strides) if self.strides else 32
+        if len(out_shape) != 3:
+            raise ValueError(f"{path}: expected a (B, N, 5 + nc) output, got {list(out_shape)}")
+        if self.fixed_hw is not None:  # a static output shape is checked before anything runs
+            self._check_output([d if isinstance(d, int) else 0 for d in out_shape], *self.fixed_hw)
+
+    def _check_output(self, shape, h: int, w: int) -> None:
+        """Refuse an output larger than a detector for an (h, w) input can produce (`max_candidates`, `MAX_NC`):
+        NMS on it would allocate without bound."""
+        n, k = int(shape[1]), int(shape[2])
+        lim = max_candidates(h, w)
+        if n > lim:
+            raise OutputTooLarge(f"{self.path}: the output has {n} candidates per image, more than {lim} for a "
+                                 f"{h}x{w} input ({max_candidates(h, w, factor=1)} for a YOLOv5): not a YOLOv5 "
+                                 "detector's output")
+        if k - 5 > MAX_NC:
+            raise OutputTooLarge(f"{self.path}: the output has {k} values per candidate, more than 5 + {MAX_NC} classes")
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         a = x.detach().cpu().float().numpy()
         b = a.shape[0]
         fb = self.fixed_batch
-        if not fb:
-            y = self.session.run(None, {self.input_name: a})[0]
-        else:
-            if b % fb:  # pad to a whole number of static batches
-                a = np.concatenate([a, np.zeros((fb - b % fb, *a.shape[1:]), np.float32)], 0)
-            y = np.concatenate([self.session.run(None, {self.input_name: a[k:k + fb]})[0]
-                                for k in range(0, a.shape[0], fb)], 0)
+        if fb and b % fb:  # pad to a whole number of static batches
+            a = np.concatenate([a, np.zeros((fb - b % fb, *a.shape[1:]), np.float32)], 0)
+        step = fb or a.shape[0]
+        ys = []
+        for k in range(0, a.shape[0], step):
+            y = self.session.run(None, {self.input_name: a[k:k + step]})[0]
+            if y.ndim != 3:
+                raise RuntimeError(f"{self.path}: expected a (B, N, 5 + nc) output, got shape {list(y.shape)}")
+            try:
+                self._check_output(y.shape, *a.shape[2:])
+            except OutputTooLarge as e:
+                raise RuntimeError(str(e)) from None
+            ys.append(y)
+        y = ys[0] if len(ys) == 1 else np.concatenate(ys, 0)
         return torch.from_numpy(np.ascontiguousarray(y[:b])).float()

@@ -169,6 +169,9 @@ def val(
         _fail(f"validation failed: {e}")
     except OSError as e:
         _fail(f"cannot write the plots to {save_dir}: {e.strerror or e}")
+    if report.get("nonfinite_images"):  # NMS drops NaN scores: mAP 0 would look like a bad but working model
+        _fail(f"the model output NaN or inf for {report['nonfinite_images']} of {report['images']} images: it is "
+              "broken, so no mAP is reported", 1)
     if save_dir is not None:
         print(f"plots saved to {save_dir}", file=sys.stderr)
     if fmt == "json":
