@@ -3,8 +3,9 @@
     python bench/run.py [--quick] [--device cpu|cuda:0] [--json FILE] [--data YAML] [--skip train,onnx]
 
 Measures, each with the helper that already exists for it (imported, not duplicated):
-- ``lint_s`` / ``plan_s``: whole-process wall seconds of ``recipec lint`` and ``recipec plan -S 1000`` on the
-  shipped pruned+quantized example recipe, median of N runs (``bench/lint_time.py``'s ``time_cmd``); the CPU
+- ``lint_s`` / ``plan_s``: whole-process wall seconds of ``recipec lint`` (the shipped pruned+quantized example
+  recipe) and ``recipec plan`` of bench/plan_time.py's 300-epoch recipe at 1000 steps per epoch (300k steps),
+  median of 7 interleaved runs (``bench/lint_time.py``'s ``time_cmd``, bytecode cached as installed); the CPU
   seconds of the same runs go to ``lint_cpu_s`` / ``plan_cpu_s`` (meaningful on a loaded machine).
 - ``step_s``: seconds per training step for dense, masks held, a GMP update step and QAT, same model and batch,
   round-robin (``bench/step_bench.py``'s ``bench``); ``step_ratio`` = each / dense. Goals: masks <= 1.03x,
@@ -17,7 +18,8 @@ Measures, each with the helper that already exists for it (imported, not duplica
 Everything runs on the CPU by default; ``--device cuda:0`` moves the step and train measurements to the GPU
 (ONNX latency stays on onnxruntime's CPU provider). ``--quick`` shrinks every measurement (a smoke run, not
 numbers to quote). Also records the machine load (``os.getloadavg``) before and after, since the reference
-machine's 2 cores are shared.
+machine's 2 cores are shared. Ends with issue 14's goals, each met / MISSED / not measured (``GOALS``; the
+reference-val ratio comes from ``bench/reference_val.sh``'s summary.json, ``$REFERENCE_VAL``, when present).
 """
 
 from __future__ import annotations
@@ -40,17 +42,52 @@ sys.path.insert(0, str(REPO))
 SHARED = Path(os.environ.get("RECIPEC_SHARED", REPO.parent / "shared"))
 RECIPE = REPO / "examples" / "recipes" / "yolov5s_transfer_pruned_quantized.yaml"
 EPOCH_RE = re.compile(r"epoch (\d+): ([0-9.]+) img/s")
+REFERENCE_VAL = Path(os.environ.get("REFERENCE_VAL", "/tmp/recipec_refval/summary.json"))  # reference_val.sh's OUT
+
+# Issue 14's goals: (label, result key, limit, unit); a goal is met when the value is <= the limit.
+GOALS = (
+    ("masks step / dense (median)", ("step_ratio", "masks"), 1.03, "x"),
+    ("QAT step / dense (median, BN live)", ("step_ratio", "qat"), 1.30, "x"),
+    ("recipec plan 300k steps (process)", ("plan_s",), 1.0, " s"),
+    ("recipec lint (process)", ("lint_s",), 0.15, " s"),
+    ("recipec val / reference val.py (wall)", ("reference_val_ratio",), 1.0, "x"),
+)
 
 
-def front_end_times(runs: int) -> dict[str, float]:
-    """Median whole-process wall and CPU seconds of `recipec lint` and `recipec plan -S 1000`."""
-    from lint_time import time_cmd
+def front_end_times(runs: int, work: Path) -> dict:
+    """Median whole-process wall and CPU seconds of `recipec lint` (the seed recipe) and `recipec plan` of a
+    300-epoch recipe at 1000 steps per epoch (bench/plan_time.py's, 300k steps), interleaved; bytecode cached
+    as in an installed recipec (``lint_time.installed_env``)."""
+    from lint_time import installed_env, time_cmd
+    from plan_time import RECIPE as PLAN_RECIPE
 
+    recipe300 = work / "plan300.yaml"
+    recipe300.write_text(PLAN_RECIPE.format(epochs=300))
+    env = installed_env(str(work / "pycache"))
     py = [sys.executable, "-m", "recipec"]
-    lw, lc = time_cmd([*py, "lint", "--format", "concise", str(RECIPE)], runs)
-    pw, pc = time_cmd([*py, "plan", str(RECIPE), "--steps-per-epoch", "1000"], runs)
+    lint = [*py, "lint", "--format", "concise", str(RECIPE)]
+    plan = [*py, "plan", str(recipe300), "--steps-per-epoch", "1000"]
+    lw, lc, pw, pc = [], [], [], []
+    time_cmd(plan, 0, env)  # warm-up (lint's is inside its first call)
+    for _ in range(runs):
+        w, c = time_cmd(lint, 1, env)
+        lw += w
+        lc += c
+        w, c = time_cmd(plan, 1, env)
+        pw += w
+        pc += c
     return {"lint_s": statistics.median(lw), "lint_cpu_s": statistics.median(lc),
-            "plan_s": statistics.median(pw), "plan_cpu_s": statistics.median(pc)}
+            "plan_s": statistics.median(pw), "plan_cpu_s": statistics.median(pc), "front_end_runs": runs}
+
+
+def reference_val(path: Path) -> dict:
+    """`wall_ratio_ours_over_ref` of bench/reference_val.sh's summary.json, when that file exists."""
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    ratio = summary.get("wall_ratio_ours_over_ref")
+    return {"reference_val_ratio": ratio, "reference_val_file": str(path)} if ratio is not None else {}
 
 
 def step_times(device: str, quick: bool) -> dict:
@@ -149,13 +186,27 @@ def _fmt(v, spec=".4f") -> str:
     return "-" if v is None else format(v, spec)
 
 
+def goal_rows(r: dict) -> list[tuple[str, float | None, float, str, bool | None]]:
+    """(label, value, limit, unit, met) per goal of issue 14; value and met are None when not measured."""
+    rows = []
+    for label, key, limit, unit in GOALS:
+        v = r
+        for k in key:
+            v = v.get(k) if isinstance(v, dict) else None
+        rows.append((label, v, limit, unit, None if v is None else v <= limit))
+    return rows
+
+
 def table(r: dict) -> str:
     """The results as aligned text lines (what the command prints)."""
     lines = [f"recipec bench  device {r['device']}  quick {r['quick']}  threads {r.get('threads')}  "
              f"load {r['load_before'][0]:.2f} -> {r['load_after'][0]:.2f}"]
     if "lint_s" in r:
-        lines.append(f"{'recipec lint (process)':<30}{_fmt(r['lint_s'], '.3f'):>10} s   CPU {r['lint_cpu_s']:.3f} s")
-        lines.append(f"{'recipec plan -S 1000 (process)':<30}{_fmt(r['plan_s'], '.3f'):>10} s   CPU {r['plan_cpu_s']:.3f} s")
+        n = r.get("front_end_runs")
+        lines.append(f"{'recipec lint (process)':<30}{_fmt(r['lint_s'], '.3f'):>10} s   CPU {r['lint_cpu_s']:.3f} s"
+                     f"   (median of {n})")
+        lines.append(f"{'recipec plan 300k steps':<30}{_fmt(r['plan_s'], '.3f'):>10} s   CPU {r['plan_cpu_s']:.3f} s"
+                     f"   (median of {n}; 300 epochs x 1000 steps)")
     if "step_s" in r:
         c = r["step_config"]
         lines.append(f"step time ({c['cfg']}, {c['imgsz']}px, batch {c['batch']}): median s  x dense   "
@@ -180,6 +231,11 @@ def table(r: dict) -> str:
             lines.append(f"{'ONNX yolov5n 75% ORT batch 1':<30}fp32 {o['fp32']:.2f} ms  int8 {o['int8']:.2f} ms "
                          f"({r['onnx_ratio']:.2f}x)  int8 SparseML layout {o['int8_sparseml']:.2f} ms "
                          f"({r['onnx_ratio_sparseml']:.2f}x)  ({r['onnx_imgsz']}px; x = int8 / fp32 time)")
+    lines.append("goals (issue 14; wall times: compare the CPU column when the load is high)")
+    for label, v, limit, unit, met in goal_rows(r):
+        state = "not measured" if met is None else ("met" if met else "MISSED")
+        value = "-" if v is None else f"{v:.3f}{unit}"
+        lines.append(f"  {label:<40}{value:>10}   goal <= {limit:.2f}{unit}   {state}")
     return "\n".join(lines)
 
 
@@ -193,13 +249,14 @@ def run(quick: bool = False, device: str = "cpu", data: str | None = None, skip:
     with tempfile.TemporaryDirectory(prefix="recipec-bench-") as tmp:
         work = Path(tmp)
         if "lint" not in skip:
-            r.update(front_end_times(3 if quick else 11))
+            r.update(front_end_times(3 if quick else 7, work))
         if "step" not in skip:
             r.update(step_times(device, quick))
         if "train" not in skip:
             r.update(train_throughput(device, quick, data, workers, work))
         if "onnx" not in skip:
             r.update(onnx_latency(quick, work))
+    r.update(reference_val(REFERENCE_VAL))
     r["load_after"] = list(os.getloadavg())
     return r
 

@@ -51,3 +51,21 @@ def test_quick_run_writes_the_documented_json_keys(tmp_path):
     assert res["lint_s"] > 0 and res["step_s"]["dense"] > 0
     if res["onnx_latency_ms"] is not None:
         assert {"fp32", "int8"} <= set(res["onnx_latency_ms"])
+
+
+def test_goals_say_met_missed_or_not_measured(tmp_path):
+    mod = _load()
+    r = {"device": "cpu", "quick": True, "threads": 2, "load_before": [1.0, 1, 1], "load_after": [1.0, 1, 1],
+         "lint_s": 0.12, "lint_cpu_s": 0.1, "plan_s": 1.4, "plan_cpu_s": 0.5, "front_end_runs": 7,
+         "step_ratio": {"dense": 1.0, "masks": 1.02, "qat": 1.45}}
+    rows = {label: met for label, _, _, _, met in mod.goal_rows(r)}
+    assert rows == {"masks step / dense (median)": True, "QAT step / dense (median, BN live)": False,
+                    "recipec plan 300k steps (process)": False, "recipec lint (process)": True,
+                    "recipec val / reference val.py (wall)": None}
+    text = mod.table(r)
+    assert "1.450x   goal <= 1.30x   MISSED" in text and "0.120 s   goal <= 0.15 s   met" in text
+    assert "not measured" in text.split("reference val.py")[1]
+    summary = tmp_path / "summary.json"
+    assert mod.reference_val(summary) == {}  # reference_val.sh not run: no row value
+    summary.write_text(json.dumps({"wall_ratio_ours_over_ref": 0.8}))
+    assert mod.reference_val(summary)["reference_val_ratio"] == 0.8
