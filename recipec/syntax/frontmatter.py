@@ -1,12 +1,13 @@
-"""Markdown recipe cards: the YAML sits between the first pair of `---` (or `+++`) delimiters.
+r"""Markdown recipe cards: the YAML sits between the first pair of `---` (or `+++`) delimiters.
 
 We use SparseML's rule (its multiline regex `^\s*(?:---|\+\+\+)(.*?)(?:---|\+\+\+)`, searched
 once): text may precede the opening delimiter (licence comments, headings), and the first later
 delimiter closes the block even in the middle of a line. The regex is quadratic on blank lines
 (`^\s*` retried at every line start: 40k newlines took 11 s), so we scan in linear time for the
 same block: the opening delimiter is the first `---`/`+++` preceded only by whitespace back to a
-line start (or the start of the text). Everything outside the block is blanked to spaces, newlines kept, so YAML
-positions in the returned text are positions in the original file: no offset bookkeeping.
+line start (or the start of the text). Everything outside the block is blanked to spaces,
+newlines kept, so YAML positions in the returned text are positions in the original file: no
+offset bookkeeping.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ _NOT_NL = re.compile(r"[^\n]")
 
 
 def _opens(text: str, at: int) -> bool:
-    """Whether only whitespace lies between a line start and the delimiter at `at` (`^\s*` in re.M).
+    r"""Whether only whitespace lies between a line start and the delimiter at `at` (`^\s*` in re.M).
 
     The backward walk stops at the first non-space: over all delimiters it reads each character
     once at most, since a delimiter's own characters end the walk of the next one."""
