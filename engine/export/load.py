@@ -21,6 +21,7 @@ class Loaded:
     recipe_sha256: str = ""
     phase: str = ""
     masks: dict = field(default_factory=dict)
+    sparsity: dict = field(default_factory=dict)  # {param name: fraction of zeros} recorded in the checkpoint
     qat_state: dict | None = None
     args: dict = field(default_factory=dict)  # a recipec checkpoint's training arguments (imgsz, batch, ...)
 
@@ -78,5 +79,6 @@ def load_for_export(weights: str | Path) -> Loaded:
         prepare_from_state(model, st)
         model.eval()
     return Loaded(model, "recipec", recipe_sha256=str(data.get("recipe_sha256") or ""),
-                  phase=str(data.get("phase") or ""), masks=data.get("masks") or {}, qat_state=st,
+                  phase=str(data.get("phase") or ""), masks=data.get("masks") or {},
+                  sparsity=data.get("sparsity") if isinstance(data.get("sparsity"), dict) else {}, qat_state=st,
                   args=dict(data.get("args") or {}))

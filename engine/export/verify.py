@@ -19,6 +19,9 @@ Checks (each a `Check(name, ok, detail)`; `VerifyReport.ok` = all passed):
 6. (quantized) every quantized conv of the model has its QDQ pair: int8 weight -> DequantizeLinear and
    a QuantizeLinear -> DequantizeLinear on its input; with `QuantSpec.quantize_silu`, every quantized
    SiLU is Sigmoid and Mul between Q/DQ (`graph.silu_qdq`), the layout onnxruntime runs in int8.
+7. (a recipec checkpoint's `masks` / `sparsity` given) "sparsity": the export keeps what the checkpoint
+   recorded: zero wherever its masks prune, in torch and ONNX, and the recorded sparsity reached
+   (`engine.export.mask_check`); refilled zeros or flipped masks fail, naming the layer.
 The torch reference is the model as given (a QAT model in eval mode is the fake-quant model).
 """
 
@@ -202,19 +205,34 @@ def _nms_agreements(pt: torch.Tensor, po: torch.Tensor, margin: float = 0.0,
 
 def verify(onnx_path: str | Path, torch_model: nn.Module, images: Sequence[str | Path], *,
            imgsz: int | None = None, threads: int | None = None, require_boxes: bool = False,
-           progress: bool = False) -> VerifyReport:
+           progress: bool = False, masks: dict | None = None,
+           recorded_sparsity: dict | None = None) -> VerifyReport:
     """Run every check (see module docstring); never raises for a failed check.
 
     `require_boxes`: the box check fails when torch detects nothing on any image ("0 boxes compared: nothing to
     compare"), so that a PASS always compared detections (`recipec export` sets it). `progress`: a bar over the
-    checks on a terminal (`engine.progress`)."""
+    checks on a terminal (`engine.progress`). `masks` / `recorded_sparsity` (a recipec checkpoint's `masks` and
+    `sparsity`): adds the "sparsity" check of `engine.export.mask_check` (the export keeps what the checkpoint
+    recorded)."""
     from engine.progress import progress_callback
 
     precision = "int8" if is_qat(torch_model) else "fp32"
     with progress_callback(f"verifying ({precision})", enabled=progress) as bar:
         n = 6 if precision == "int8" else 5  # the checks a model of that precision runs
-        return _verify(str(onnx_path), torch_model, images, precision, imgsz, threads, require_boxes,
-                       (lambda i: bar(i, max(n, i + 1))) if bar else None)
+        report = _verify(str(onnx_path), torch_model, images, precision, imgsz, threads, require_boxes,
+                         (lambda i: bar(i, max(n, i + 1))) if bar else None)
+        if masks or recorded_sparsity:
+            _run(lambda: _sparsity_vs_checkpoint(onnx_path, torch_model, masks, recorded_sparsity), "sparsity",
+                 report)
+        return report
+
+
+def _sparsity_vs_checkpoint(onnx_path, torch_model: nn.Module, masks, recorded) -> tuple[bool, str]:
+    import onnx
+
+    from engine.export.mask_check import sparsity_check
+
+    return sparsity_check(torch_model, onnx.load(str(onnx_path)), masks or {}, recorded or {})
 
 
 def _verify(onnx_path: str, torch_model: nn.Module, images, precision: str, imgsz, threads, require_boxes,

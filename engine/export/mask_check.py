@@ -1,0 +1,69 @@
+"""The "sparsity" check of `verify`: the export keeps the sparsity its checkpoint recorded.
+
+A recipec checkpoint stores its masks (`masks`: {param name: bool tensor}, True = kept) and the sparsity
+measured when it was written (`sparsity`: {param name: fraction of zeros}). For every such weight:
+- wherever its mask prunes, the weight is zero in the model being exported and in the ONNX initializer of
+  its conv (BN folding and int8 rounding keep zeros zero);
+- the weight's zeros, and the mask's pruned fraction, reach the recorded sparsity.
+So a pruned checkpoint whose zeros were refilled (it would export at 0 % sparsity) or whose stored masks were
+flipped fails, naming the layer. The per-layer check of `verify` compares torch with ONNX only; this one
+compares both with what the checkpoint says it is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine.export.graph import conv_infos
+
+TOLERANCE = 1e-6  # recorded fractions are floats of the same counts
+
+
+def _conv_key(param: str) -> str:
+    """`model.2.cv1.conv.weight` -> the ONNX conv's module name `model.2.cv1` (BN folded into it)."""
+    mod = param.removesuffix(".weight")
+    return mod.removesuffix(".conv")
+
+
+def sparsity_check(torch_model: nn.Module, onnx_model, masks: dict, recorded: dict) -> tuple[bool, str]:
+    """(ok, detail) of the check described in the module docstring; `onnx_model` is an `onnx.ModelProto`."""
+    infos = {c.module: c for c in conv_infos(onnx_model)}
+    names = list(dict.fromkeys([*masks, *recorded]))
+    bad: list[str] = []
+    pruned_total = 0
+    for name in names:
+        try:
+            w = torch_model.get_parameter(name).detach().cpu()
+        except AttributeError:
+            bad.append(f"{name}: named by the checkpoint, not a weight of the model")
+            continue
+        mask = masks.get(name)
+        if mask is not None:
+            mask = torch.as_tensor(mask).bool().cpu()
+            if mask.shape != w.shape:
+                bad.append(f"{name}: mask shape {tuple(mask.shape)}, weight {tuple(w.shape)}")
+                continue
+            pruned = ~mask
+            pruned_total += int(pruned.sum())
+            live = int((w[pruned] != 0).sum())
+            if live:
+                bad.append(f"{name}: {live} of the {int(pruned.sum())} weights its mask prunes are nonzero")
+            conv = infos.get(_conv_key(name))
+            if conv is not None and conv.weight.size == w.numel():
+                onnx_live = int((np.asarray(conv.weight).reshape(w.shape) != 0)[pruned.numpy()].sum())
+                if onnx_live and not live:
+                    bad.append(f"{name}: {onnx_live} weights its mask prunes are nonzero in the onnx")
+        want = recorded.get(name)
+        if isinstance(want, (int, float)):
+            got = float((w == 0).float().mean()) if w.numel() else 0.0
+            if got + TOLERANCE < want:
+                bad.append(f"{name}: sparsity {got:.1%}, the checkpoint recorded {want:.1%}")
+            elif mask is not None and float((~mask).float().mean()) + TOLERANCE < want:
+                bad.append(f"{name}: its mask prunes {float((~mask).float().mean()):.1%}, the checkpoint recorded "
+                           f"{want:.1%}")
+    if bad:
+        return False, "; ".join(bad[:3]) + (f" (+{len(bad) - 3} more)" if len(bad) > 3 else "")
+    return True, (f"{len(names)} weights: zero wherever the checkpoint's masks prune ({pruned_total} weights, torch "
+                  "and onnx), recorded sparsity reached")
