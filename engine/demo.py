@@ -202,6 +202,34 @@ def _export(model: Any, path: Path, cfg: DemoConfig, images: list[Path], meta: d
     return size, {"ok": report.ok, "checks": checks}
 
 
+def export_both(res: DemoResult, cfg: Any, transfer: Path, exp: Path, prefix: str,
+                images: list[Path]) -> tuple[Any, Any]:
+    """The transfer run's final QAT model to INT8 ONNX and its best pre-QAT checkpoint (`best_pruned.pt`: what one
+    would ship without QAT) to FP32 ONNX, both verified on `images`; returns (qat_model, float_model)."""
+    from engine.export.load import load_for_export
+    from yolo.checkpoint import load_model
+
+    final = transfer / "weights" / "last.pt"
+    qat_model = load_for_export(final).model
+    pre_qat = transfer / "weights" / "best_pruned.pt"
+    res.runs["fp32_source"] = str(pre_qat if pre_qat.is_file() else final)
+    float_model = load_model(res.runs["fp32_source"])
+    exp.mkdir(parents=True, exist_ok=True)
+    for key, model, src in (("int8", qat_model, final), ("fp32", float_model, res.runs["fp32_source"])):
+        res.onnx[key], res.verify[key] = _export(model, exp / f"{prefix}_{key}.onnx", cfg, images,
+                                                 {"source_weights": str(src)})
+    return qat_model, float_model
+
+
+def bench_both(res: DemoResult, cfg: Any) -> None:
+    """onnxruntime latency of both exports at batch 1 (median of `cfg.bench_iters` after 5 warm-up runs)."""
+    from engine.export.bench import bench_onnx
+
+    for key in ("fp32", "int8"):
+        b = bench_onnx(res.onnx[key]["path"], batch=1, imgsz=cfg.imgsz, threads=cfg.threads, iters=cfg.bench_iters)
+        res.onnx[key].update(median_ms=b.median_ms, ms=b.median_ms, p90_ms=b.p90_ms, iters=b.iters)
+
+
 def run_demo(cfg: DemoConfig, log: Callable[[str], None] = print,
              stage: Callable[[str], None] | None = None) -> DemoResult:
     """Run every stage (module docstring); returns the measurements. Raises DemoError on bad input."""
@@ -257,28 +285,16 @@ def run_demo(cfg: DemoConfig, log: Callable[[str], None] = print,
 
     stage("5/6 export: INT8 QDQ ONNX (the final QAT model) and FP32 ONNX (the best pre-QAT checkpoint), verified "
           "with onnxruntime")
-    from engine.export.load import load_for_export
-    from yolo.checkpoint import load_model
-
-    final = transfer / "weights" / "last.pt"
-    qat_model = load_for_export(final).model
-    # FP32 baseline: the transfer run's best checkpoint before QAT started (what one would ship without QAT)
-    pre_qat = transfer / "weights" / "best_pruned.pt"
-    res.runs["fp32_source"] = str(pre_qat if pre_qat.is_file() else final)
-    float_model = load_model(res.runs["fp32_source"])
-    exp = out / "export"
-    exp.mkdir(parents=True, exist_ok=True)
     images = sorted((out / "data" / "shapes-b" / "images" / "val").glob("*.png"))[:4]
-    for key, model, src in (("int8", qat_model, final), ("fp32", float_model, res.runs["fp32_source"])):
-        res.onnx[key], res.verify[key] = _export(model, exp / f"transfer_{key}.onnx", cfg, images,
-                                                 {"source_weights": str(src)})
+    qat_model, float_model = export_both(res, cfg, transfer, out / "export", "transfer", images)
     lap("export")
 
     stage("6/6 measure: mAP of every stage, zeros kept, ONNX size and onnxruntime latency")
-    from engine.export.bench import bench_onnx
+    from yolo.checkpoint import load_model
     from yolo.val import OnnxModel
 
     pruned_model = load_model(prune / "weights" / "last.pt")
+    final = transfer / "weights" / "last.pt"
     res.sparsity = compare_zeros(pruned_model, load_model(final))
     res.sparsity["fp32_kept_exactly"] = compare_zeros(pruned_model, float_model)["kept_exactly"]
     names = {t: _names(data[t]) for t in data}
@@ -289,9 +305,7 @@ def run_demo(cfg: DemoConfig, log: Callable[[str], None] = print,
             ("int8 onnx", "shapes-b", OnnxModel(res.onnx["int8"]["path"])))
     for label, task, model in rows:
         res.metrics[label] = {"task": task, **_evaluate(cfg, model, loaders[task], names[task], label)}
-    for key in ("fp32", "int8"):
-        b = bench_onnx(res.onnx[key]["path"], batch=1, imgsz=cfg.imgsz, threads=cfg.threads, iters=cfg.bench_iters)
-        res.onnx[key].update(median_ms=b.median_ms, p90_ms=b.p90_ms, iters=b.iters)
+    bench_both(res, cfg)
     lap("measure")
     (out / "summary.json").write_text(json.dumps(res.to_json(), indent=2) + "\n")
     return res

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from engine.demo import (DemoError, DemoResult, _evaluate, _export, check_recipes, compare_zeros, prepare_out)
+from engine.demo import (DemoError, DemoResult, _evaluate, bench_both, check_recipes, compare_zeros, export_both,
+                         prepare_out)
 
 # Recipe variables for a short CPU budget (what `recipec train --set NAME=VALUE` passes), measured on BCCD
 # (README, "sparse transfer on real data"). The recipes' own defaults are for 100 (pruning) and 52 (transfer)
@@ -266,27 +267,15 @@ def run_real_demo(cfg: RealDemoConfig, log: Callable[[str], None] = print,
 
     stage("4/5 export: INT8 ONNX (the final QAT model) and FP32 ONNX (the best pre-QAT checkpoint), verified on "
           "the data's val images")
-    from engine.export.load import load_for_export
-    from yolo.checkpoint import load_model
-
-    final = transfer / "weights" / "last.pt"
-    qat_model = load_for_export(final).model
-    pre_qat = transfer / "weights" / "best_pruned.pt"
-    res.runs["fp32_source"] = str(pre_qat if pre_qat.is_file() else final)
-    float_model = load_model(res.runs["fp32_source"])
-    exp = out / "export"
-    exp.mkdir(parents=True, exist_ok=True)
-    images = _val_images(data_yaml)
-    for key, model, src in (("int8", qat_model, final), ("fp32", float_model, res.runs["fp32_source"])):
-        res.onnx[key], res.verify[key] = _export(model, exp / f"sparse_transfer_{key}.onnx", cfg, images,
-                                                 {"source_weights": str(src)})
+    qat_model, float_model = export_both(res, cfg, transfer, out / "export", "sparse_transfer", _val_images(data_yaml))
     lap("export")
 
     stage("5/5 measure: mAP of every model on the data's val split, zeros kept, ONNX size and latency")
-    from engine.export.bench import bench_onnx
+    from yolo.checkpoint import load_model
     from yolo.val import OnnxModel
 
     pruned_model = load_model(pruned_path)
+    final = transfer / "weights" / "last.pt"
     res.sparsity = compare_zeros(pruned_model, load_model(final))
     res.sparsity["fp32_kept_exactly"] = compare_zeros(pruned_model, float_model)["kept_exactly"]
     res.sparsity["start"] = _prunable_zero_fraction(pruned_model)
@@ -306,9 +295,7 @@ def run_real_demo(cfg: RealDemoConfig, log: Callable[[str], None] = print,
     if cfg.sparse_weights is not None:
         res.metrics["pruned"] = {"task": "upstream", "map50": None, "map50_95": None, "images": 0}
     res.metrics = {k: res.metrics[k] for k in ROWS}
-    for key in ("fp32", "int8"):
-        b = bench_onnx(res.onnx[key]["path"], batch=1, imgsz=cfg.imgsz, threads=cfg.threads, iters=cfg.bench_iters)
-        res.onnx[key].update(median_ms=b.median_ms, ms=b.median_ms, p90_ms=b.p90_ms, iters=b.iters)
+    bench_both(res, cfg)
     lap("measure")
     (out / "summary.json").write_text(json.dumps(res.to_json(), indent=2) + "\n")
     return res

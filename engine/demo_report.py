@@ -42,6 +42,17 @@ def summary_lines(res: Any) -> list[str]:
     return lines
 
 
+def _footer(res: Any, console: Any) -> None:
+    """The invariants (green when they hold), the time of each stage and where the outputs are."""
+    for line in summary_lines(res):
+        style = "green" if ("PASS" in line or line.startswith("sparsity kept")) else "bold red"
+        console.print(line, style=style, highlight=False)
+    total = sum(res.seconds.values())
+    console.print("time: " + ", ".join(f"{k} {v:.0f}s" for k, v in res.seconds.items()) + f"; total {total:.0f}s",
+                  highlight=False)
+    console.print(f"outputs: {res.out} (summary.json, demo.log, runs, ONNX files)", highlight=False)
+
+
 def render(res: Any, cfg: Any, console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -71,13 +82,7 @@ def render(res: Any, cfg: Any, console: Any = None) -> None:
         f, q = res.onnx["fp32"], res.onnx["int8"]
         console.print(f"INT8 vs FP32 (onnxruntime, batch 1, median of {q['iters']}): "
                       f"{f['median_ms'] / q['median_ms']:.2f}x speed, {f['bytes'] / q['bytes']:.2f}x smaller")
-    for line in summary_lines(res):
-        style = "green" if ("PASS" in line or line.startswith("sparsity kept")) else "bold red"
-        console.print(line, style=style, highlight=False)
-    total = sum(res.seconds.values())
-    console.print("time: " + ", ".join(f"{k} {v:.0f}s" for k, v in res.seconds.items()) + f"; total {total:.0f}s",
-                  highlight=False)
-    console.print(f"outputs: {res.out} (summary.json, demo.log, runs, ONNX files)", highlight=False)
+    _footer(res, console)
 
 
 def _ratio(a: float | None, b: float | None) -> str:
@@ -131,10 +136,4 @@ def render_real(res: Any, cfg: Any, console: Any = None) -> None:
                   "checkpoint before QAT. vs dense = mAP50 / dense_transfer's mAP50.", style="dim")
     for line in comparison_lines(res):
         console.print(line, highlight=False)
-    for line in summary_lines(res):
-        style = "green" if ("PASS" in line or line.startswith("sparsity kept")) else "bold red"
-        console.print(line, style=style, highlight=False)
-    total = sum(res.seconds.values())
-    console.print("time: " + ", ".join(f"{k} {v:.0f}s" for k, v in res.seconds.items()) + f"; total {total:.0f}s",
-                  highlight=False)
-    console.print(f"outputs: {res.out} (summary.json, demo.log, runs, ONNX files)", highlight=False)
+    _footer(res, console)
