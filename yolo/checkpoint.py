@@ -47,12 +47,23 @@ class Checkpoint:
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Read a checkpoint file without importing or running anything it names. Raises CheckpointError."""
+    return checkpoint_from_file_object(read_checkpoint_object(path), path)
+
+
+def read_checkpoint_object(path: str | Path):
+    """The unpickled content of a checkpoint file (model classes as inert stand-ins), for callers that need more
+    of it than a :class:`Checkpoint` keeps; read once, then ``checkpoint_from_file_object``."""
     path = Path(path)
     try:
         with path.open("rb") as fh:  # read record by record: the zip directory is checked first
-            obj = load_pickle_zip(fh, str(path))
+            return load_pickle_zip(fh, str(path))
     except OSError as e:
         raise CheckpointError(f"cannot read checkpoint {path}: {e.strerror or e}") from None
+
+
+def checkpoint_from_file_object(obj, path: str | Path) -> Checkpoint:
+    """``checkpoint_from_object`` for the content of the file `path`; malformed content is a CheckpointError."""
+    path = Path(path)
     try:
         return checkpoint_from_object(obj, str(path))
     except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as e:
@@ -112,6 +123,7 @@ def _module_state(module: Inert, prefix: str, source: str, seen: dict[int, str] 
     listed twice (shared or cyclic submodules, which no YOLOv5 has) is refused, and so is nesting deeper than
     `MAX_MODULE_DEPTH` (a YOLOv5 is 7 levels deep)."""
     where = prefix[:-1] or "<root>"
+    where = where if len(where) <= 60 else "..." + where[-57:]
     seen = {} if seen is None else seen
     if id(module) in seen:
         raise CheckpointError(f"{source}: module {where} is the same object as {seen[id(module)]}: shared or "
