@@ -85,4 +85,5 @@ def check_project(project: str | Path) -> None:
     if not p.is_dir():
         raise RunDirError(f"cannot create the run folder under {project}: {p} is a file (not a directory)")
     if not os.access(p, os.W_OK | os.X_OK):
-        raise RunDirError(f"cannot create the run folder under {project}: permission denied ({p})")
+        why = "read-only file system" if os.statvfs(p).f_flag & os.ST_RDONLY else "permission denied"
+        raise RunDirError(f"cannot create the run folder under {project}: {why} ({p})")

@@ -15,6 +15,7 @@ import torch
 
 from engine import checkpoint as ck
 from engine import train as T
+from recipec.commands.train_app import run_training
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -88,7 +89,7 @@ def test_train_takes_another_folder_when_its_name_is_taken_meanwhile(data, tmp_p
     a = T.TrainArgs(data=str(data), weights="yolov5n", epochs=1, imgsz=64, batch=2, project=str(tmp_path),
                     progress=False)
     with pytest.raises(Ran) as e:
-        T.train(a, log=lambda m: None)
+        run_training(a, log=lambda m: None)
     assert e.value.args[0] == tmp_path / "exp2"
     assert list((tmp_path / "exp").iterdir()) == []  # the rival's folder is untouched
 
@@ -186,7 +187,7 @@ def test_resume_completes_an_interrupted_finalization(data, tmp_path, monkeypatc
 
     monkeypatch.setattr(T, "_finish", killed_before_finish)
     with pytest.raises(Killed):
-        T.train(T.TrainArgs(data=str(data), weights="yolov5n", epochs=1, imgsz=64, batch=2, project=str(tmp_path),
+        run_training(T.TrainArgs(data=str(data), weights="yolov5n", epochs=1, imgsz=64, batch=2, project=str(tmp_path),
                             name="fin", progress=False), log=lambda m: None)
     monkeypatch.undo()
     w = tmp_path / "fin" / "weights"
@@ -194,7 +195,7 @@ def test_resume_completes_an_interrupted_finalization(data, tmp_path, monkeypatc
     assert last["finished"] and not last.get("stripped") and not (tmp_path / "fin" / "results.png").exists()
     (w / ".last.pt.abc123.tmp").write_bytes(b"")  # what a kill -9 inside a save leaves
     logs: list[str] = []
-    T.train(T.TrainArgs(resume=str(w / "last.pt"), project=str(tmp_path), progress=False), log=logs.append)
+    run_training(T.TrainArgs(resume=str(w / "last.pt"), project=str(tmp_path), progress=False), log=logs.append)
     assert any("completing its finalization" in m for m in logs), logs
     for p in w.glob("*.pt"):
         assert ck.load_checkpoint(p).get("stripped"), p
@@ -204,7 +205,7 @@ def test_resume_completes_an_interrupted_finalization(data, tmp_path, monkeypatc
     rows = (tmp_path / "fin" / "results.csv").read_text().splitlines()
     assert len(rows) == 2  # header + epoch 0, once
     with pytest.raises(T.TrainError, match="finished run"):  # now it is complete: nothing left to resume
-        T.train(T.TrainArgs(resume=str(w / "last.pt"), project=str(tmp_path), progress=False), log=lambda m: None)
+        run_training(T.TrainArgs(resume=str(w / "last.pt"), project=str(tmp_path), progress=False), log=lambda m: None)
 
 
 def test_results_rows_of_a_rerun_epoch_are_replaced(tmp_path):
@@ -215,3 +216,15 @@ def test_results_rows_of_a_rerun_epoch_are_replaced(tmp_path):
     _trim_results(p, 1)
     assert p.read_text() == ",".join(RESULT_COLUMNS) + "\n0,1\n"
     _trim_results(tmp_path / "absent.csv", 0)  # nothing to do
+
+
+@pytest.mark.parametrize("flag, why", [(os.ST_RDONLY, "read-only file system"), (0, "permission denied")])
+def test_unwritable_project_is_refused_before_the_set_up(tmp_path, monkeypatch, flag, why):
+    import types
+
+    from engine.run_dir import RunDirError, check_project
+
+    monkeypatch.setattr(os, "access", lambda p, mode: False)  # root passes access(); a ro mount does not
+    monkeypatch.setattr(os, "statvfs", lambda p: types.SimpleNamespace(f_flag=flag))
+    with pytest.raises(RunDirError, match=f"under {tmp_path / 'runs'}: {why} \\({tmp_path}\\)"):
+        check_project(tmp_path / "runs")
