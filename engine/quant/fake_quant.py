@@ -71,6 +71,22 @@ def fake_quant(x: torch.Tensor, scale, zero_point, qmin: int, qmax: int) -> torc
     return _round_to_grid_(F.hardtanh(x, lo, hi), scale, 1.0 / scale)
 
 
+def _batch_minmax(x: torch.Tensor) -> tuple[float, float]:
+    """(min, max) of x as Python floats, in one pass where x's memory is dense. `aminmax` of the 1-D view of a
+    contiguous or channels-last tensor: 1.0 ms for 6.5M floats at 1 thread on the build machine, against 1.4 ms
+    for amin + amax of the 4-D tensor (two passes, two parallel regions) and 38 ms for `aminmax` of a 4-D
+    channels-last tensor (a slow reduction path). The same values: min and max do not depend on the order."""
+    flat = None
+    if x.is_contiguous():
+        flat = x.view(-1)
+    elif x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
+        flat = x.permute(0, 2, 3, 1).view(-1)
+    if flat is None or flat.numel() == 0:
+        return x.amin().item(), x.amax().item()
+    mn, mx = torch.aminmax(flat)
+    return mn.item(), mx.item()
+
+
 _QMARK = "_recipec_quantized"
 
 
@@ -154,8 +170,7 @@ class ActFakeQuant(nn.Module):
     def _observe_cpu(self, x: torch.Tensor, py: tuple[float, float, float, int]) -> tuple[float, float, float, int]:
         """EMA update of the Python mirror from x's min/max (float32 rounding as the tensor path); writes the
         buffers too. Returns the new mirror."""
-        xd = x.detach()
-        bmn, bmx = xd.amin().item(), xd.amax().item()  # two reductions beat one aminmax (~1.6x) on CPU
+        bmn, bmx = _batch_minmax(x.detach())
         mn, mx = py[0], py[1]
         if math.isinf(mn):
             mn, mx = bmn, bmx

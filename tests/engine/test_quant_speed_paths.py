@@ -202,3 +202,23 @@ def test_in_range_fast_path_matches_the_clamped_path(monkeypatch):
     assert torch.equal(out.detach(), torch.fake_quantize_per_tensor_affine(y.detach(), s, z, 0, 255))
     out.backward(torch.ones_like(out))
     assert 0 < float(y.grad.mean()) < 1  # clipped elements get no gradient
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last", "strided"])
+def test_batch_minmax_is_one_flat_pass_with_the_same_values(layout, monkeypatch):
+    from engine.quant import fake_quant as FQ
+
+    x = torch.randn(2, 5, 7, 3, generator=torch.Generator().manual_seed(3))
+    if layout == "channels_last":
+        x = x.contiguous(memory_format=torch.channels_last)
+    elif layout == "strided":
+        x = x[:, ::2]  # not dense: falls back to amin / amax
+    calls = []
+    aminmax = torch.aminmax
+    monkeypatch.setattr(torch, "aminmax", lambda t: calls.append(t.dim()) or aminmax(t))
+    assert FQ._batch_minmax(x) == (x.amin().item(), x.amax().item())
+    assert calls == ([] if layout == "strided" else [1])  # a 1-D view: the fast reduction path
+    act = ActFakeQuant()
+    act.train()
+    act(x)
+    assert (act.min_val.item(), act.max_val.item()) == (x.amin().item(), x.amax().item())
