@@ -86,7 +86,7 @@ def render(res: Any, cfg: Any, console: Any = None) -> None:
 
 
 def _ratio(a: float | None, b: float | None) -> str:
-    return f"{a / b:.2f}x" if a is not None and b else "n/a"
+    return f"{a / b:.3f}x" if a is not None and b else "n/a"
 
 
 def comparison_lines(res: Any) -> list[str]:
@@ -106,34 +106,34 @@ def comparison_lines(res: Any) -> list[str]:
 
 
 def render_real(res: Any, cfg: Any, console: Any = None) -> None:
-    """`recipec demo --data`: one row per model, dense and sparse transfer side by side."""
+    """`recipec demo --data`: one row per model, dense and sparse transfer side by side (fits 80 columns)."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
     console = console or Console()
     sp = res.sparsity
-    t = Table(title=f"recipec demo: {Path(str(cfg.weights)).name} at {cfg.imgsz}px on {cfg.data}",
-              title_justify="left")
-    for col, just in (("model", "left"), ("val data", "left"), ("mAP50", "right"), ("mAP50-95", "right"),
-                      ("vs dense", "right"), ("sparsity", "right"), ("ONNX size (gzip)", "right"),
-                      ("ORT latency", "right")):
-        t.add_column(col, justify=just)
+    t = Table(title=f"recipec demo: {Path(str(cfg.weights)).name} at {cfg.imgsz}px on {Path(str(cfg.data)).name}",
+              title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for col in ("model", "mAP50", "mAP50-95", "vs dense", "zeros", "ONNX MB (gz)", "latency"):
+        t.add_column(col, justify="left" if col == "model" else "right", no_wrap=True)
     dense = res.metrics["dense_transfer"]
     spars = {"dense_transfer": 0.0, "pruned": sp.get("start"), "sparse_transfer": sp.get("end"),
              "fp32_onnx": sp.get("end"), "int8_onnx": sp.get("end")}
     for label, m in res.metrics.items():
         o = res.onnx.get(label.split("_")[0]) if label.endswith("onnx") else None
-        size = f"{_mb(o['bytes'])} ({_mb(o['gz_bytes'])})" if o else ""
+        size = f"{o['bytes'] / 1e6:.2f} ({o['gz_bytes'] / 1e6:.2f})" if o else ""
         lat = f"{o['ms']:.2f} ms" if o and "ms" in o else ""
         vs = _ratio(m["map50"], dense["map50"]) if m["task"] == "data" and label != "dense_transfer" else ""
         fmt = (lambda v: "-" if v is None else f"{v:.3f}")
         x = spars.get(label)
-        t.add_row(label, m["task"], fmt(m["map50"]), fmt(m["map50_95"]), vs, "" if x is None else f"{100 * x:.1f}%",
-                  size, lat)
+        t.add_row(label + (" *" if m["task"] == "upstream" else ""), fmt(m["map50"]), fmt(m["map50_95"]), vs,
+                  "" if x is None else f"{100 * x:.1f}%", size, lat)
     console.print(t)
-    console.print("data = the dataset's val split; upstream = the pruning data's val split. sparse_transfer = the "
-                  "final QAT model in torch, int8_onnx its export; fp32_onnx = the sparse transfer run's best "
-                  "checkpoint before QAT. vs dense = mAP50 / dense_transfer's mAP50.", style="dim")
+    console.print("mAP on the dataset's val split (* pruned: on the upstream data's val split), square "
+                  f"{cfg.imgsz}px batches as the ONNX files run. sparse_transfer = the final QAT model in torch, "
+                  "int8_onnx its export; fp32_onnx = the sparse transfer run's best checkpoint before QAT. "
+                  "vs dense = mAP50 / dense_transfer's mAP50. Latency: onnxruntime, batch 1.", style="dim")
     for line in comparison_lines(res):
         console.print(line, highlight=False)
     _footer(res, console)
