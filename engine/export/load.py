@@ -22,6 +22,7 @@ class Loaded:
     phase: str = ""
     masks: dict = field(default_factory=dict)
     sparsity: dict = field(default_factory=dict)  # {param name: fraction of zeros} recorded in the checkpoint
+    promised: dict = field(default_factory=dict)  # {param name: sparsity} a finished checkpoint's recipe promised
     qat_state: dict | None = None
     args: dict = field(default_factory=dict)  # a recipec checkpoint's training arguments (imgsz, batch, ...)
 
@@ -57,6 +58,7 @@ def load_for_export(weights: str | Path) -> Loaded:
     """Raises `yolo.checkpoint.CheckpointError` / `engine.checkpoint.CheckpointError` / ValueError with a
     user-facing message on a bad file."""
     from engine.checkpoint import CheckpointError as RecipecError, load_checkpoint
+    from engine.export.mask_check import recipe_targets
     from engine.quant.qat import prepare_from_state
     from yolo.checkpoint import load_model
 
@@ -80,5 +82,6 @@ def load_for_export(weights: str | Path) -> Loaded:
         model.eval()
     return Loaded(model, "recipec", recipe_sha256=str(data.get("recipe_sha256") or ""),
                   phase=str(data.get("phase") or ""), masks=data.get("masks") or {},
-                  sparsity=data.get("sparsity") if isinstance(data.get("sparsity"), dict) else {}, qat_state=st,
+                  sparsity=data.get("sparsity") if isinstance(data.get("sparsity"), dict) else {},
+                  promised=recipe_targets(data.get("recipe"), model) if data.get("finished") else {}, qat_state=st,
                   args=dict(data.get("args") or {}))

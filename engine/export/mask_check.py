@@ -8,6 +8,10 @@ measured when it was written (`sparsity`: {param name: fraction of zeros}). For 
 So a pruned checkpoint whose zeros were refilled (it would export at 0 % sparsity) or whose stored masks were
 flipped fails, naming the layer. The per-layer check of `verify` compares torch with ONNX only; this one
 compares both with what the checkpoint says it is.
+
+A finished checkpoint's recipe promises sparsity too (`recipe_targets`): the final sparsity of every per-layer
+pruning modifier (GMPruning, MagnitudePruning) that leaves its masks enabled. Each such weight must reach it,
+within `PROMISE_TOLERANCE` (block mask types round per block).
 """
 
 from __future__ import annotations
@@ -19,6 +23,33 @@ from torch import nn
 from engine.export.graph import conv_infos
 
 TOLERANCE = 1e-6  # recorded fractions are floats of the same counts
+PROMISE_TOLERANCE = 0.01
+PROMISING = ("GMPruningModifier", "MagnitudePruningModifier")  # per-layer targets (Constant keeps; global: a total)
+
+
+def recipe_targets(text: str | None, model: nn.Module) -> dict[str, float]:
+    """{param name: final sparsity} that a finished run of the recipe `text` promises (see the module docstring);
+    {} when there is no recipe or it does not compile. The text is untrusted: this never raises."""
+    if not text:
+        return {}
+    try:
+        from engine.pruning.params import resolve_params
+        from recipec.frontend import compile_recipe
+
+        recipe = compile_recipe("<checkpoint recipe>", text=text).recipe
+        out: dict[str, float] = {}
+        for spec in (recipe.modifiers if recipe is not None else ()):
+            if spec.kind not in PROMISING or not getattr(spec, "leave_enabled", True) \
+                    or getattr(spec, "global_sparsity", False):
+                continue
+            final = getattr(spec, "final_sparsity", None)
+            for value, sel in (final.items() if isinstance(final, dict) else [(final, getattr(spec, "params", None))]):
+                res = resolve_params(model, sel)
+                if isinstance(value, (int, float)) and not res.error_message("params"):
+                    out.update({n: max(out.get(n, 0.0), float(value)) for n in res.names})
+        return out
+    except Exception:  # noqa: BLE001 - a recipe that cannot be read promises nothing checkable
+        return {}
 
 
 def _conv_key(param: str) -> str:
@@ -27,10 +58,13 @@ def _conv_key(param: str) -> str:
     return mod.removesuffix(".conv")
 
 
-def sparsity_check(torch_model: nn.Module, onnx_model, masks: dict, recorded: dict) -> tuple[bool, str]:
-    """(ok, detail) of the check described in the module docstring; `onnx_model` is an `onnx.ModelProto`."""
+def sparsity_check(torch_model: nn.Module, onnx_model, masks: dict, recorded: dict,
+                   promised: dict | None = None) -> tuple[bool, str]:
+    """(ok, detail) of the check described in the module docstring; `onnx_model` is an `onnx.ModelProto`,
+    `promised` what `recipe_targets` gives."""
     infos = {c.module: c for c in conv_infos(onnx_model)}
-    names = list(dict.fromkeys([*masks, *recorded]))
+    promised = promised or {}
+    names = list(dict.fromkeys([*masks, *recorded, *promised]))
     bad: list[str] = []
     pruned_total = 0
     for name in names:
@@ -55,9 +89,11 @@ def sparsity_check(torch_model: nn.Module, onnx_model, masks: dict, recorded: di
                 onnx_live = int((np.asarray(conv.weight).reshape(w.shape) != 0)[pruned.numpy()].sum())
                 if onnx_live and not live:
                     bad.append(f"{name}: {onnx_live} weights its mask prunes are nonzero in the onnx")
+        got = float((w == 0).float().mean()) if w.numel() else 0.0
+        if got + PROMISE_TOLERANCE < promised.get(name, 0.0):
+            bad.append(f"{name}: sparsity {got:.1%}, its recipe promised {promised[name]:.1%}")
         want = recorded.get(name)
         if isinstance(want, (int, float)):
-            got = float((w == 0).float().mean()) if w.numel() else 0.0
             if got + TOLERANCE < want:
                 bad.append(f"{name}: sparsity {got:.1%}, the checkpoint recorded {want:.1%}")
             elif mask is not None and float((~mask).float().mean()) + TOLERANCE < want:
@@ -66,4 +102,5 @@ def sparsity_check(torch_model: nn.Module, onnx_model, masks: dict, recorded: di
     if bad:
         return False, "; ".join(bad[:3]) + (f" (+{len(bad) - 3} more)" if len(bad) > 3 else "")
     return True, (f"{len(names)} weights: zero wherever the checkpoint's masks prune ({pruned_total} weights, torch "
-                  "and onnx), recorded sparsity reached")
+                  "and onnx), recorded sparsity reached"
+                  + (f", the recipe's targets met on {len(promised)}" if promised else ""))

@@ -205,15 +205,15 @@ def _nms_agreements(pt: torch.Tensor, po: torch.Tensor, margin: float = 0.0,
 
 def verify(onnx_path: str | Path, torch_model: nn.Module, images: Sequence[str | Path], *,
            imgsz: int | None = None, threads: int | None = None, require_boxes: bool = False,
-           progress: bool = False, masks: dict | None = None,
-           recorded_sparsity: dict | None = None) -> VerifyReport:
+           progress: bool = False, masks: dict | None = None, recorded_sparsity: dict | None = None,
+           promised_sparsity: dict | None = None) -> VerifyReport:
     """Run every check (see module docstring); never raises for a failed check.
 
     `require_boxes`: the box check fails when torch detects nothing on any image ("0 boxes compared: nothing to
     compare"), so that a PASS always compared detections (`recipec export` sets it). `progress`: a bar over the
     checks on a terminal (`engine.progress`). `masks` / `recorded_sparsity` (a recipec checkpoint's `masks` and
-    `sparsity`): adds the "sparsity" check of `engine.export.mask_check` (the export keeps what the checkpoint
-    recorded)."""
+    `sparsity`) / `promised_sparsity` (`mask_check.recipe_targets`): adds the "sparsity" check of
+    `engine.export.mask_check` (the export keeps what the checkpoint recorded and its recipe promised)."""
     from engine.progress import progress_callback
 
     precision = "int8" if is_qat(torch_model) else "fp32"
@@ -221,18 +221,18 @@ def verify(onnx_path: str | Path, torch_model: nn.Module, images: Sequence[str |
         n = 6 if precision == "int8" else 5  # the checks a model of that precision runs
         report = _verify(str(onnx_path), torch_model, images, precision, imgsz, threads, require_boxes,
                          (lambda i: bar(i, max(n, i + 1))) if bar else None)
-        if masks or recorded_sparsity:
-            _run(lambda: _sparsity_vs_checkpoint(onnx_path, torch_model, masks, recorded_sparsity), "sparsity",
-                 report)
+        if masks or recorded_sparsity or promised_sparsity:
+            _run(lambda: _sparsity_vs_checkpoint(onnx_path, torch_model, masks, recorded_sparsity,
+                                                 promised_sparsity), "sparsity", report)
         return report
 
 
-def _sparsity_vs_checkpoint(onnx_path, torch_model: nn.Module, masks, recorded) -> tuple[bool, str]:
+def _sparsity_vs_checkpoint(onnx_path, torch_model: nn.Module, masks, recorded, promised) -> tuple[bool, str]:
     import onnx
 
     from engine.export.mask_check import sparsity_check
 
-    return sparsity_check(torch_model, onnx.load(str(onnx_path)), masks or {}, recorded or {})
+    return sparsity_check(torch_model, onnx.load(str(onnx_path)), masks or {}, recorded or {}, promised or {})
 
 
 def _verify(onnx_path: str, torch_model: nn.Module, images, precision: str, imgsz, threads, require_boxes,

@@ -109,7 +109,8 @@ def export(
         say(f"verifying on {chosen.describe()}")
         with contextlib.redirect_stdout(sys.stderr if as_json else sys.stdout):
             report = verify(out, loaded.model, chosen.paths, imgsz=imgsz, require_boxes=True,
-                            progress=not no_progress, masks=loaded.masks, recorded_sparsity=loaded.sparsity)
+                            progress=not no_progress, masks=loaded.masks, recorded_sparsity=loaded.sparsity,
+                            promised_sparsity=loaded.promised)
         result["verify"] = {**report.to_json(), "on": chosen.describe(), "image_source": chosen.to_json()}
     if as_json:
         print(json.dumps(result, indent=2))

@@ -91,3 +91,30 @@ def test_export_command_fails_a_tampered_checkpoint(pruned, tmp_path):
                                       "--out", str(tmp_path / "bad.onnx"), "--no-progress"])
     assert bad.exit_code == 1, bad.output
     assert "FAIL" in bad.output and "model.0.conv.weight" in bad.output
+
+
+RECIPE = """modifiers:
+  - !GMPruningModifier
+    start_epoch: 0.0
+    end_epoch: 2.0
+    update_frequency: 1.0
+    init_sparsity: 0.05
+    final_sparsity: 0.6
+    params: __ALL_PRUNABLE__
+"""
+
+
+def test_recipe_promise_catches_refilled_zeros_without_masks(pruned, tmp_path):
+    from engine.export.mask_check import recipe_targets
+
+    m, _masks, _recorded = pruned
+    promised = recipe_targets(RECIPE, m)
+    assert promised["model.0.conv.weight"] == 0.6 and len(promised) == len(_masks)
+    assert recipe_targets("modifiers: [", m) == {} and recipe_targets(None, m) == {}
+    export_onnx(m, tmp_path / "p.onnx", imgsz=SIZE)
+    ok = _sparsity(verify(tmp_path / "p.onnx", m, synthetic_images(), promised_sparsity=promised))
+    assert ok.ok and "the recipe's targets met" in ok.detail, ok.detail
+    bad = _refilled(m)  # masks and recorded sparsity deleted too: only the recipe is left to say what it was
+    export_onnx(bad, tmp_path / "r.onnx", imgsz=SIZE)
+    c = _sparsity(verify(tmp_path / "r.onnx", bad, synthetic_images(), promised_sparsity=promised))
+    assert not c.ok and "model.0.conv.weight: sparsity 0.0%, its recipe promised 60.0%" in c.detail
