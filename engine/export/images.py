@@ -80,6 +80,7 @@ def pick_images(images: Sequence[Path] | None = None, data: str | None = None,
                 checkpoint_data: str | None = None) -> Chosen:
     """The images to verify on (module docstring). ImagesError for missing `--images` or a bad `--data`."""
     from yolo.data.yaml import DataError
+    from yolo.errtext import first_line
 
     if images:
         missing = [str(p) for p in images if not Path(p).is_file()]
@@ -98,7 +99,7 @@ def pick_images(images: Sequence[Path] | None = None, data: str | None = None,
             files, where = _val_images(checkpoint_data)
             return Chosen(spread(files), "checkpoint data", where, len(files))
         except DataError as e:
-            note = f"the checkpoint's data {checkpoint_data}: {str(e).splitlines()[0]}"
+            note = f"the checkpoint's data {checkpoint_data}: {first_line(e)}"
     samples = bundled_images()
     if not samples:
         raise ImagesError("no images to verify on: the sample images are missing from this install (reinstall "

@@ -118,3 +118,4 @@ def test_recipe_promise_catches_refilled_zeros_without_masks(pruned, tmp_path):
     export_onnx(bad, tmp_path / "r.onnx", imgsz=SIZE)
     c = _sparsity(verify(tmp_path / "r.onnx", bad, synthetic_images(), promised_sparsity=promised))
     assert not c.ok and "model.0.conv.weight: sparsity 0.0%, its recipe promised 60.0%" in c.detail
+
