@@ -1,6 +1,6 @@
 """One-command benchmark harness: front-end times, step-time ratios, training throughput, ONNX latency.
 
-    python bench/run.py [--quick] [--device cpu|cuda:0] [--json FILE] [--data YAML] [--skip train,onnx]
+    python bench/run.py [--quick] [--device cpu|cuda:0] [--json FILE] [--data YAML] [--skip train,val,onnx]
 
 Measures, each with the helper that already exists for it (imported, not duplicated):
 - ``lint_s`` / ``plan_s``: whole-process wall seconds of ``recipec lint`` (the shipped pruned+quantized example
@@ -12,6 +12,9 @@ Measures, each with the helper that already exists for it (imported, not duplica
   QAT <= 1.30x.
 - ``train_images_per_s``: a real ``recipec train`` process (yolov5n, coco128, 1 epoch), the images/s the loop
   prints for the epoch (data loading included, validation excluded); ``train_wall_s`` = the whole process.
+- ``val_nms_share``: NMS time / inference time per image in a real ``recipec val --format json`` process (yolov5n,
+  coco128, 640; its own ``speed_ms``), with ``val_speed_ms``, ``val_map50``, ``val_map50_95`` and ``val_wall_s``.
+  Goal: NMS <= 5 % of inference.
 - ``onnx_latency_ms``: onnxruntime median latency (batch 1) of yolov5n (75 % pruned) exported FP32 and INT8
   QDQ (``bench/export_bench.py``'s ``build``); ``onnx_ratio`` = int8 / fp32 (lower is better).
 
@@ -51,6 +54,7 @@ GOALS = (
     ("recipec plan 300k steps (process)", ("plan_s",), 1.0, " s"),
     ("recipec lint (process)", ("lint_s",), 0.15, " s"),
     ("recipec val / reference val.py (wall)", ("reference_val_ratio",), 1.0, "x"),
+    ("recipec val NMS / inference (per image)", ("val_nms_share",), 0.05, "x"),
 )
 
 
@@ -144,6 +148,30 @@ def train_throughput(device: str, quick: bool, data: str | None, workers: int, w
                              "workers": workers, "epochs": 1}}
 
 
+def val_nms(device: str, quick: bool, work: Path) -> dict:
+    """NMS / inference time per image of one `recipec val` process (yolov5n, coco128 at 640; quick: coco8 at 320)."""
+    yaml = coco_yaml(work, "coco8" if quick else "coco128")
+    weights = SHARED / "external" / "weights" / "yolov5n.pt"
+    if yaml is None or not weights.is_file():
+        return {"val_nms_share": None, "val_note": f"no coco data or yolov5n.pt under {SHARED / 'external'}"}
+    imgsz = 320 if quick else 640
+    cmd = [sys.executable, "-m", "recipec", "val", "--weights", str(weights), "--data", str(yaml), "--imgsz",
+           str(imgsz), "--batch", "16", "--device", device, "--format", "json", "--no-plots",
+           "--project", str(work / "val")]
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    try:
+        rep = json.loads(r.stdout)
+        sp = rep["speed_ms"]
+    except (ValueError, KeyError):
+        tail = (r.stderr or r.stdout).strip().splitlines()[-3:]
+        return {"val_nms_share": None, "val_note": f"recipec val failed (exit {r.returncode}): " + " | ".join(tail)}
+    return {"val_nms_share": sp["nms"] / sp["inference"], "val_speed_ms": sp, "val_map50": rep["map50"],
+            "val_map50_95": rep["map50_95"], "val_wall_s": wall,
+            "val_config": {"cfg": "yolov5n", "data": yaml.stem, "imgsz": imgsz, "batch": 16}}
+
+
 def onnx_latency(quick: bool, work: Path) -> dict:
     """Median ms per batch-1 inference on onnxruntime (CPU) of yolov5n pruned to 75 % and exported FP32 and
     INT8 QDQ, built by ``bench/export_bench.py``'s ``build``; timed round-robin so load hits all alike.
@@ -223,6 +251,15 @@ def table(r: dict) -> str:
         note = r.get("train_note") or (f"{r['train_config']['data']}, {r['train_config']['imgsz']}px, "
                                        f"batch {r['train_config']['batch']}, whole process {r['train_wall_s']:.1f} s")
         lines.append(f"{'recipec train epoch':<30}{_fmt(r['train_images_per_s'], '.2f'):>10} img/s ({note})")
+    if "val_nms_share" in r:
+        share = r["val_nms_share"]
+        if share is None:
+            lines.append(f"{'recipec val NMS share':<30}- ({r.get('val_note')})")
+        else:
+            c, sp = r["val_config"], r["val_speed_ms"]
+            lines.append(f"{'recipec val NMS / inference':<30}{share * 100:>9.2f} %   (NMS {sp['nms']:.2f} ms, inference "
+                         f"{sp['inference']:.1f} ms per image; {c['data']}, {c['imgsz']}px, mAP50 {r['val_map50']:.4f}"
+                         f", mAP50-95 {r['val_map50_95']:.4f}, whole process {r['val_wall_s']:.1f} s)")
     if "onnx_latency_ms" in r:
         o = r["onnx_latency_ms"]
         if o is None:
@@ -241,7 +278,7 @@ def table(r: dict) -> str:
 
 def run(quick: bool = False, device: str = "cpu", data: str | None = None, skip: tuple[str, ...] = (),
         workers: int = 2) -> dict:
-    """Every measurement not in ``skip`` (names: lint, step, train, onnx); returns the JSON-able result."""
+    """Every measurement not in ``skip`` (names: lint, step, train, val, onnx); returns the JSON-able result."""
     import torch
 
     r: dict = {"device": device, "quick": quick, "threads": torch.get_num_threads(),
@@ -254,6 +291,8 @@ def run(quick: bool = False, device: str = "cpu", data: str | None = None, skip:
             r.update(step_times(device, quick))
         if "train" not in skip:
             r.update(train_throughput(device, quick, data, workers, work))
+        if "val" not in skip:
+            r.update(val_nms(device, quick, work))
         if "onnx" not in skip:
             r.update(onnx_latency(quick, work))
     r.update(reference_val(REFERENCE_VAL))
@@ -268,12 +307,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=None, help="write the results to this file")
     ap.add_argument("--data", default=None, help="data YAML for the train measurement (default: shared coco128)")
     ap.add_argument("--workers", type=int, default=2, help="DataLoader workers for the train measurement")
-    ap.add_argument("--skip", default="", help="comma list of lint,step,train,onnx to leave out")
+    ap.add_argument("--skip", default="", help="comma list of lint,step,train,val,onnx to leave out")
     a = ap.parse_args(argv)
     skip = tuple(s.strip() for s in a.skip.split(",") if s.strip())
-    bad = [s for s in skip if s not in ("lint", "step", "train", "onnx")]
+    bad = [s for s in skip if s not in ("lint", "step", "train", "val", "onnx")]
     if bad:
-        print(f"error: --skip: unknown part(s) {', '.join(bad)} (lint, step, train, onnx)", file=sys.stderr)
+        print(f"error: --skip: unknown part(s) {', '.join(bad)} (lint, step, train, val, onnx)", file=sys.stderr)
         return 2
     if a.device.startswith("cuda"):
         import torch

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-KEYS = {"lint_s", "plan_s", "step_s", "train_images_per_s", "onnx_latency_ms"}
+KEYS = {"lint_s", "plan_s", "step_s", "train_images_per_s", "val_nms_share", "onnx_latency_ms"}
 
 
 def _load():
@@ -61,7 +61,8 @@ def test_goals_say_met_missed_or_not_measured(tmp_path):
     rows = {label: met for label, _, _, _, met in mod.goal_rows(r)}
     assert rows == {"masks step / dense (median)": True, "QAT step / dense (median, BN live)": False,
                     "recipec plan 300k steps (process)": False, "recipec lint (process)": True,
-                    "recipec val / reference val.py (wall)": None}
+                    "recipec val / reference val.py (wall)": None,
+                    "recipec val NMS / inference (per image)": None}
     text = mod.table(r)
     assert "1.450x   goal <= 1.30x   MISSED" in text and "0.120 s   goal <= 0.15 s   met" in text
     assert "not measured" in text.split("reference val.py")[1]
@@ -69,3 +70,18 @@ def test_goals_say_met_missed_or_not_measured(tmp_path):
     assert mod.reference_val(summary) == {}  # reference_val.sh not run: no row value
     summary.write_text(json.dumps({"wall_ratio_ours_over_ref": 0.8}))
     assert mod.reference_val(summary)["reference_val_ratio"] == 0.8
+
+
+def test_val_nms_share_line_and_goal():
+    mod = _load()
+    base = {"device": "cpu", "quick": False, "threads": 2, "load_before": [1.0, 1, 1], "load_after": [1.0, 1, 1]}
+    r = {**base, "val_nms_share": 0.021, "val_speed_ms": {"preprocess": 1.0, "inference": 100.0, "nms": 2.1},
+         "val_map50": 0.5492, "val_map50_95": 0.3505, "val_wall_s": 40.0,
+         "val_config": {"cfg": "yolov5n", "data": "coco128", "imgsz": 640, "batch": 16}}
+    text = mod.table(r)
+    assert "NMS 2.10 ms, inference 100.0 ms per image" in text and "mAP50 0.5492" in text
+    assert "0.021x   goal <= 0.05x   met" in text
+    r.update(val_nms_share=0.08)
+    assert "0.080x   goal <= 0.05x   MISSED" in mod.table(r)
+    text = mod.table({**base, "val_nms_share": None, "val_note": "no coco data"})
+    assert "no coco data" in text and "not measured" in text.split("NMS / inference (per image)")[1]
