@@ -47,12 +47,14 @@ RECIPE = REPO / "examples" / "recipes" / "yolov5s_transfer_pruned_quantized.yaml
 EPOCH_RE = re.compile(r"epoch (\d+): ([0-9.]+) img/s")
 REFERENCE_VAL = Path(os.environ.get("REFERENCE_VAL", "/tmp/recipec_refval/summary.json"))  # reference_val.sh's OUT
 
-# Issue 14's goals: (label, result key, limit, unit); a goal is met when the value is <= the limit.
+# Issue 14's goals: (label, result key, limit, unit); a goal is met when the value is <= the limit. lint and plan
+# are judged on the process's CPU time, which is its wall time on an idle core (both run on one thread); on this
+# project's shared 2 cores their wall time mostly measures the wait for a core (3.8 s for 0.12 s CPU at load 11).
 GOALS = (
     ("masks step / dense (median)", ("step_ratio", "masks"), 1.03, "x"),
     ("QAT step / dense (median, BN live)", ("step_ratio", "qat"), 1.30, "x"),
-    ("recipec plan 300k steps (process)", ("plan_s",), 1.0, " s"),
-    ("recipec lint (process)", ("lint_s",), 0.15, " s"),
+    ("recipec plan 300k steps (process CPU)", ("plan_cpu_s",), 1.0, " s"),
+    ("recipec lint (process CPU)", ("lint_cpu_s",), 0.15, " s"),
     ("recipec val / reference val.py (wall)", ("reference_val_ratio",), 1.0, "x"),
     ("recipec val NMS / inference (per image)", ("val_nms_share",), 0.05, "x"),
 )
@@ -268,7 +270,7 @@ def table(r: dict) -> str:
             lines.append(f"{'ONNX yolov5n 75% ORT batch 1':<30}fp32 {o['fp32']:.2f} ms  int8 {o['int8']:.2f} ms "
                          f"({r['onnx_ratio']:.2f}x)  int8 SparseML layout {o['int8_sparseml']:.2f} ms "
                          f"({r['onnx_ratio_sparseml']:.2f}x)  ({r['onnx_imgsz']}px; x = int8 / fp32 time)")
-    lines.append("goals (issue 14; wall times: compare the CPU column when the load is high)")
+    lines.append("goals (issue 14)")
     for label, v, limit, unit, met in goal_rows(r):
         state = "not measured" if met is None else ("met" if met else "MISSED")
         value = "-" if v is None else f"{v:.3f}{unit}"

@@ -56,11 +56,11 @@ def test_quick_run_writes_the_documented_json_keys(tmp_path):
 def test_goals_say_met_missed_or_not_measured(tmp_path):
     mod = _load()
     r = {"device": "cpu", "quick": True, "threads": 2, "load_before": [1.0, 1, 1], "load_after": [1.0, 1, 1],
-         "lint_s": 0.12, "lint_cpu_s": 0.1, "plan_s": 1.4, "plan_cpu_s": 0.5, "front_end_runs": 7,
+         "lint_s": 0.5, "lint_cpu_s": 0.12, "plan_s": 0.9, "plan_cpu_s": 1.4, "front_end_runs": 7,
          "step_ratio": {"dense": 1.0, "masks": 1.02, "qat": 1.45}}
     rows = {label: met for label, _, _, _, met in mod.goal_rows(r)}
     assert rows == {"masks step / dense (median)": True, "QAT step / dense (median, BN live)": False,
-                    "recipec plan 300k steps (process)": False, "recipec lint (process)": True,
+                    "recipec plan 300k steps (process CPU)": False, "recipec lint (process CPU)": True,
                     "recipec val / reference val.py (wall)": None,
                     "recipec val NMS / inference (per image)": None}
     text = mod.table(r)
