@@ -83,7 +83,11 @@ def main() -> None:
     args = et.TrainArgs(data=a.data, weights=a.weights, epochs=a.epochs, imgsz=a.imgsz, batch=a.batch,
                         device=a.device, workers=a.workers, project=a.project, name="ours", progress=False, **kw)
     try:
-        et.train(args, log=lambda m: print(m, flush=True))
+        try:  # the CLI layer's entry (recipec >= the typed-Plan split); older checkouts: engine.train.train
+            from recipec.commands.train_app import run_training
+        except ImportError:
+            run_training = et.train
+        run_training(args, log=lambda m: print(m, flush=True))
     except Done:
         pass
     print(json.dumps({"trainer": "recipec", "epochs": rows}), flush=True)

@@ -157,6 +157,12 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
             from None
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path} is not a readable recipec checkpoint: {first_line(exc)}") from None
+    return checked(data, path)
+
+
+def checked(data: Any, path: str | Path) -> dict[str, Any]:
+    """The content of a recipec checkpoint file, however it was read, checked (format and version) and with its
+    packed masks unpacked; raises CheckpointError."""
     if not is_recipec(data):
         raise CheckpointError(f"{path} is not a recipec checkpoint (no format key)")
     if not isinstance(data.get("format_version", 0), int):

@@ -123,13 +123,14 @@ def check_recipes() -> dict[str, Path]:
 
 def _train(cfg: DemoConfig, stage: str, data: Path, weights: str, recipe: Path, epochs: int,
            log: Callable[[str], None]) -> Path:
-    from engine.train import TrainArgs, TrainError, train
+    from engine.train import TrainArgs, TrainError
+    from recipec.commands.train_app import run_training
 
     args = TrainArgs(data=str(data), weights=weights, recipe=str(recipe), epochs=epochs, imgsz=cfg.imgsz,
                      batch=cfg.batch, project=str(cfg.out), name=stage, seed=cfg.seed, progress=cfg.progress,
                      hyp=str(Path(cfg.out) / "hyp.yaml"), init=None if Path(weights).suffix else "random")
     try:
-        return train(args, log=log)
+        return run_training(args, log=log)
     except TrainError as e:
         raise DemoError(f"{stage} training failed: {e}") from None
 

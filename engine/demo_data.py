@@ -185,13 +185,14 @@ def _say_once(log: Callable[[str], None]) -> Callable[[str], None]:
 
 def _train(cfg: RealDemoConfig, stage: str, data: Path, weights: Path, recipe: Path | None, epochs: int,
            overrides: dict[str, float], log: Callable[[str], None]) -> Path:
-    from engine.train import TrainArgs, TrainError, train
+    from engine.train import TrainArgs, TrainError
+    from recipec.commands.train_app import run_training
 
     args = TrainArgs(data=str(data), weights=str(weights), recipe=str(recipe) if recipe else None, epochs=epochs,
                      imgsz=cfg.imgsz, batch=cfg.batch, project=str(cfg.out), name=stage, seed=cfg.seed,
                      progress=cfg.progress, overrides=dict(overrides) or None)
     try:
-        return train(args, log=log)
+        return run_training(args, log=log)
     except TrainError as e:
         raise DemoError(f"{stage} training failed: {e}") from None
 

@@ -35,6 +35,8 @@ from engine import checkpoint as ck
 from engine import events as ev
 from engine.ema import ModelEMA, _unwrap
 from engine.runtime import Runtime
+from recipec.ir.recipe import Recipe
+from recipec.plan.model import Plan
 
 # results.csv columns, YOLOv5's names.
 RESULT_COLUMNS = (
@@ -67,7 +69,7 @@ class Session:
     model: nn.Module                                   # possibly DDP-wrapped
     optimizer: torch.optim.Optimizer
     runtime: Runtime
-    plan: Any
+    plan: Plan
     train_loader_for: Callable[[int, int], Any]        # (epoch, first batch) -> iterable of (imgs, targets, ...)
     steps_per_epoch: int
     loss_fn: Callable[[Any, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]  # -> (loss, items[box,obj,cls])
@@ -102,7 +104,8 @@ def run(s: Session) -> dict[str, Any]:
     last = wdir / "last.pt"
     stop_after = s.stop_after if s.stop_after is not None else _env_int(STOP_ENV)
     ctx = s.runtime.ctx
-    amp = s.amp and s.device.type == "cuda" and ctx.flags.get("amp_enabled", True)  # off once QAT has started
+    state = ctx.state
+    amp = s.amp and s.device.type == "cuda" and state.amp_enabled  # off once QAT has started
     scaler = torch.amp.GradScaler(s.device.type, enabled=amp)
     metrics: dict[str, float] = {}
     channels_last = s.channels_last if s.channels_last is not None else s.device.type == "cuda"
@@ -126,9 +129,9 @@ def run(s: Session) -> dict[str, Any]:
             step = s.step
             e_float = float(step // S) + float(step % S) / float(S)
             # 1. batch start: QAT may switch on here (EMA and AMP off, DDP re-wrapped)
-            was_qat = ctx.flags.get("qat", False)
+            was_qat = state.qat is not None
             s.runtime.dispatch(ev.BatchStart(step, e_float, i))
-            if ctx.flags.get("qat") and not was_qat:
+            if state.qat is not None and not was_qat:
                 _on_qat_start(s, scaler)
             imgs = imgs.to(s.device, non_blocking=True).float()
             if channels_last:
@@ -151,7 +154,7 @@ def run(s: Session) -> dict[str, Any]:
             s.optimizer.zero_grad(set_to_none=True)
             # 4. after the step: masks re-applied to weights and momentum, then the (masked) EMA
             s.runtime.dispatch(ev.OptimizerPostStep(step))
-            if s.ema is not None and ctx.flags.get("ema_enabled", True):
+            if s.ema is not None and state.ema_enabled:
                 s.ema.update(s.model)
                 ctx.masks.apply_to(s.ema.ema)
             if s.on_step is not None:
@@ -176,7 +179,7 @@ def run(s: Session) -> dict[str, Any]:
             prefetch(epoch + 1, 0)
         if not main:
             continue
-        net = s.ema.ema if (s.ema is not None and ctx.flags.get("ema_enabled", True)) else _unwrap(s.model)
+        net = s.ema.ema if (s.ema is not None and state.ema_enabled) else _unwrap(s.model)
         val = s.validate(net) if s.validate else {}
         metrics = {**val, "train_box": float(mloss[0]), "train_obj": float(mloss[1]), "train_cls": float(mloss[2])}
         lrs = [g["lr"] for g in s.optimizer.param_groups]
@@ -198,7 +201,7 @@ def run(s: Session) -> dict[str, Any]:
 
 
 def _on_qat_start(s: Session, scaler: torch.amp.GradScaler) -> None:
-    """QAT just switched on (the runtime already cleared the EMA flag): stop AMP, re-wrap for DDP."""
+    """QAT just switched on (the runtime already switched the EMA off): stop AMP, re-wrap for DDP."""
     if scaler.is_enabled():
         scaler._enabled = False  # as the SparseML YOLOv5 integration does
     if s.rewrap is not None:
@@ -209,9 +212,9 @@ def _save(s: Session, path: Path, *, epoch: int, metrics: dict[str, float], phas
     """Write a full checkpoint (see engine/checkpoint.py for every key)."""
     ctx = s.runtime.ctx
     model = _unwrap(s.model)
-    handle = ctx.flags.get("qat_handle")
+    handle = ctx.state.qat
     float_sd = handle.float_state_dict() if handle is not None else model.state_dict()
-    ema_on = s.ema is not None and ctx.flags.get("ema_enabled", True)
+    ema_on = s.ema is not None and ctx.state.ema_enabled
     masks = ctx.masks.active_masks()
     params = dict(model.named_parameters())
     payload = {
@@ -304,16 +307,16 @@ class _Bar:
         self.p.stop()
 
 
-def phase_function(recipe: Any, start_pruned: bool = False) -> Callable[[int], str]:
+def phase_function(recipe: Recipe, start_pruned: bool = False) -> Callable[[int], str]:
     """Epoch -> ``dense`` / ``pruned`` / ``quantized`` / ``pruned_quantized`` (SPEC §6.3: a phase begins at the
-    floor of its first modifier's start epoch; a start of -1 counts as 0)."""
-    def first(kinds: Callable[[str], bool]) -> float:
-        starts = [max(float(getattr(m, "start_epoch", 0.0)), 0.0) for m in getattr(recipe, "modifiers", ())
-                  if kinds(m.kind)]
+    floor of its first modifier's start epoch, modifiers told apart by their ``category``; a start of -1 counts
+    as 0)."""
+    def first(category: str) -> float:
+        starts = [max(m.start, 0.0) for m in recipe.by_category(category)]
         return math.floor(min(starts)) if starts else math.inf
 
-    prune = 0.0 if start_pruned else first(lambda k: "Pruning" in k)
-    quant = first(lambda k: k == "QuantizationModifier")
+    prune = 0.0 if start_pruned else first("pruning")
+    quant = first("quantization")
 
     def phase(epoch: int) -> str:
         if epoch >= quant:

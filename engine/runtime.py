@@ -6,8 +6,8 @@ comes from here: every step index (LR, pruning update steps, QAT start / BN free
 from the :class:`recipec.plan` ``Plan`` -- the very functions ``recipec plan`` prints. A runtime only carries out
 what the plan says at that step.
 
-Registry: ``RUNTIMES`` maps a modifier kind (``spec.kind``) to its runtime class; tests iterate over it.
-LR modifiers all map to :class:`LearningRateRuntime`; only the first one writes (the plan has already merged
+Registry: ``engine.runtime_registry.RUNTIMES`` maps a modifier kind (``spec.kind``) to its runtime class; tests
+iterate over it. LR modifiers all map to :class:`LearningRateRuntime`; only the first one writes (the plan has already merged
 every LR modifier with SparseML's last-writer-wins order into ``lr_at(step)``). The LR is written on *every*
 step, also when the recipe has no LR modifier (then it is the plan's base LR = hyp ``lr0``): we do not run
 YOLOv5's native warm-up or one-cycle scheduler.
@@ -28,6 +28,9 @@ from torch import nn
 
 from engine import events as ev
 from engine.optim import set_lrs
+from engine.quant.handle import QatHandle
+from recipec.modifiers import LR_KINDS, ModifierSpec
+from recipec.plan.model import Plan
 
 
 class ModifierError(ValueError):
@@ -74,15 +77,33 @@ class MaskRegistry:
 
 
 @dataclass
+class RunState:
+    """What the modifiers tell the loop, and the loop the checkpoints: typed, one instance per run.
+
+    ``qat`` is set when QAT starts (the QuantizationModifier's runtime, or a checkpoint saved during QAT): from
+    then on the EMA and AMP stay off, as SparseML's YOLOv5 integration does. ``already_quantized``: the starting
+    weights are quantized, so a QuantizationModifier in this recipe is refused (QAT twice)."""
+
+    qat: QatHandle | None = None
+    ema_enabled: bool = True
+    amp_enabled: bool = True
+    already_quantized: bool = False
+
+    def start_qat(self, handle: QatHandle) -> None:
+        self.qat = handle
+        self.ema_enabled = self.amp_enabled = False
+
+
+@dataclass
 class Context:
-    """What a runtime may touch. ``flags`` is read by the loop (``ema_enabled``, ``amp_enabled``, ``qat``)."""
+    """What a runtime may touch. ``state`` is read by the loop (EMA, AMP, QAT) and written by the runtimes."""
 
     model: nn.Module
     optimizer: torch.optim.Optimizer
-    plan: Any
+    plan: Plan
     masks: MaskRegistry
     log: Callable[[str], None] = print
-    flags: dict[str, Any] = field(default_factory=lambda: {"ema_enabled": True, "amp_enabled": True, "qat": False})
+    state: RunState = field(default_factory=RunState)
 
 
 class ModifierRuntime:
@@ -90,7 +111,7 @@ class ModifierRuntime:
 
     kinds: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, spec: Any, ctx: Context, index: int) -> None:
+    def __init__(self, spec: ModifierSpec | None, ctx: Context, index: int) -> None:
         self.spec, self.ctx, self.index = spec, ctx, index
 
     def on_event(self, event: ev.Event) -> None:
@@ -126,7 +147,7 @@ class NoopRuntime(ModifierRuntime):
 class LearningRateRuntime(ModifierRuntime):
     """Writes ``plan.lr_at(step)`` (one LR per group) before every optimizer step."""
 
-    kinds = ("LearningRateFunctionModifier", "SetLearningRateModifier", "LearningRateModifier")
+    kinds = LR_KINDS
 
     def pre_step(self, e: ev.OptimizerPreStep) -> None:
         set_lrs(self.ctx.optimizer, self.ctx.plan.lr_at(e.step))
@@ -138,36 +159,9 @@ class WeightDecayRuntime(ModifierRuntime):
     kinds = ("SetWeightDecayModifier",)
 
     def pre_step(self, e: ev.OptimizerPreStep) -> None:
-        wd_at = getattr(self.ctx.plan, "weight_decay_at", None)
-        values = wd_at(e.step) if wd_at else None
-        if values is None:
-            return
-        for group, v in zip(self.ctx.optimizer.param_groups, values):
+        for group, v in zip(self.ctx.optimizer.param_groups, self.ctx.plan.weight_decay_at(e.step)):
             if v is not None:
                 group["weight_decay"] = float(v)
-
-
-def build_runtimes(recipe: Any, ctx: Context) -> list[ModifierRuntime]:
-    """One runtime per runnable modifier, in recipe order; a single LR writer; unknown kinds refused."""
-    from engine import runtime_pruning, runtime_qat  # noqa: F401  (register their kinds)
-
-    out: list[ModifierRuntime] = []
-    lr_done = False
-    for i, spec in enumerate(recipe.modifiers):
-        cls = RUNTIMES.get(spec.kind)
-        if spec.kind in IGNORED:
-            ctx.log(f"{spec.kind} ignored: {IGNORED[spec.kind]}")
-            continue
-        if cls is None:
-            raise ModifierError(f"{spec.kind} is not run by recipec train (supported: {', '.join(sorted(RUNTIMES))})")
-        if cls is LearningRateRuntime:
-            if lr_done:
-                continue
-            lr_done = True
-        out.append(cls(spec, ctx, i))
-    if not lr_done:  # no LR modifier: the plan's base LR still drives every step
-        out.insert(0, LearningRateRuntime(None, ctx, -1))
-    return out
 
 
 class Runtime:
@@ -190,18 +184,3 @@ class Runtime:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for m in self.modifiers:
             m.load_state_dict(state.get(str(m.index), {}))
-
-
-RUNTIMES: dict[str, type[ModifierRuntime]] = {}
-# Kinds that change nothing in training: skipped with a note instead of refused.
-IGNORED: dict[str, str] = {"SparsificationLoggingModifier": "recipec logs LR, losses and sparsity itself"}
-
-
-def register(cls: type[ModifierRuntime]) -> type[ModifierRuntime]:
-    for k in cls.kinds:
-        RUNTIMES[k] = cls
-    return cls
-
-
-for _cls in (NoopRuntime, LearningRateRuntime, WeightDecayRuntime):
-    register(_cls)

@@ -11,31 +11,26 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from engine import events as ev
-from engine.runtime import ModifierRuntime, ModifierError, register
+from engine.runtime import Context, ModifierError, ModifierRuntime
+from recipec.modifiers import ModifierSpec
+from recipec.plan.model import Plan, PruningSchedule
 
 GLOBAL_KINDS = ("GlobalMagnitudePruningModifier",)
 
 
-def schedule_for(plan: Any, spec: Any, index: int) -> Any:
-    """The plan's pruning schedule of the recipe modifier at ``index`` (matched by index, then by order)."""
-    scheds = list(getattr(plan, "pruning", None) or getattr(plan, "pruning_schedules", ()) or ())
-    for s in scheds:
-        for attr in ("modifier_index", "index"):
-            if getattr(s, attr, None) == index:
-                return s
-    for s in scheds:
-        if getattr(s, "spec", None) is spec or getattr(s, "modifier", None) is spec:
+def schedule_for(plan: Plan, spec: ModifierSpec, index: int) -> PruningSchedule:
+    """The plan's pruning schedule of the recipe modifier at file position ``index``."""
+    for s in plan.pruning:
+        if s.index == index:
             return s
     raise ModifierError(f"the plan has no pruning schedule for modifier #{index} ({spec.kind})")
 
 
-@register
 class PruningRuntime(ModifierRuntime):
     kinds = ("ConstantPruningModifier", "GMPruningModifier", "MagnitudePruningModifier", *GLOBAL_KINDS)
 
-    def __init__(self, spec: Any, ctx: Any, index: int) -> None:
+    def __init__(self, spec: ModifierSpec, ctx: Context, index: int) -> None:
         super().__init__(spec, ctx, index)
         from engine.pruning.mask_creators import parse_mask_type
         from engine.pruning.params import resolve_params
@@ -87,8 +82,8 @@ class PruningRuntime(ModifierRuntime):
         self.maskset.update(self._targets(e.step, float(target)), self.mask_type, self.global_)
         self.applied = float(target)
         self._started()
-        end = getattr(self.schedule, "end_step", None)
-        if end is not None and e.step >= end and not getattr(self.schedule, "leave_enabled", True):
+        end = self.schedule.end_step
+        if end is not None and e.step >= end and not self.schedule.leave_enabled:
             self.maskset.enabled = False
             self.released = True
             self.ctx.log(f"{self.spec.kind}: masks released after step {e.step} (leave_enabled: false)")

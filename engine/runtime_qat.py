@@ -2,7 +2,7 @@
 
 When: the plan's ``QatSchedule(start_step, freeze_bn_step, disable_observer_step)``. QAT is switched on at the
 *batch start* of ``start_step`` so that step's forward is already fake-quantized. At start the loop is told
-(``ctx.flags``) to disable the EMA and AMP, as the SparseML YOLOv5 integration does; we do **not** shrink the
+(``ctx.state``, a :class:`engine.runtime.RunState`) to disable the EMA and AMP, as the SparseML YOLOv5 integration does; we do **not** shrink the
 batch (SparseML's ``batch // 4`` left its steps_per_epoch stale, SPEC §6.3): an epoch stays a fraction of the
 current loader length. What: ``engine.quant`` (fold Conv+BN, fake-quant weights per channel int8 and
 activations per tensor uint8, straight-through gradients).
@@ -13,16 +13,17 @@ from __future__ import annotations
 from typing import Any
 
 from engine import events as ev
-from engine.runtime import ModifierRuntime, ModifierError, register
+from engine.quant.handle import QatHandle
+from engine.runtime import Context, ModifierError, ModifierRuntime
+from recipec.modifiers import ModifierSpec
 
 
-@register
 class QuantizationRuntime(ModifierRuntime):
     kinds = ("QuantizationModifier",)
 
-    def __init__(self, spec: Any, ctx: Any, index: int) -> None:
+    def __init__(self, spec: ModifierSpec, ctx: Context, index: int) -> None:
         super().__init__(spec, ctx, index)
-        self.schedule = getattr(ctx.plan, "qat", None)
+        self.schedule = ctx.plan.qat
         if self.schedule is None:
             raise ModifierError("the plan has no QAT schedule for the QuantizationModifier")
         subs = getattr(spec, "submodules", None)
@@ -35,7 +36,7 @@ class QuantizationRuntime(ModifierRuntime):
         self.started = False
         self.bn_frozen = False
         self.observers_off = False
-        self.handle: Any = None
+        self.handle: QatHandle | None = None
 
     def batch_start(self, e: ev.BatchStart) -> None:
         s = self.schedule
@@ -54,7 +55,7 @@ class QuantizationRuntime(ModifierRuntime):
     def start(self, state: dict[str, Any] | None = None) -> None:
         from engine.quant import QuantSpec, prepare_qat  # the QAT library (engine/quant)
 
-        if self.ctx.flags.get("already_quantized"):
+        if self.ctx.state.already_quantized:
             raise ModifierError(
                 "Quantization can not be applied more than once: the weights come from a quantized checkpoint "
                 "and the recipe has a QuantizationModifier. Start from the pre-QAT checkpoint "
@@ -76,15 +77,12 @@ class QuantizationRuntime(ModifierRuntime):
         if state:
             self.handle.load_state_dict(state)
         self.started = True
-        f = self.ctx.flags
-        f["qat"] = True
-        f["qat_handle"] = self.handle
-        if f.get("ema_enabled") or f.get("amp_enabled"):
+        st = self.ctx.state
+        if st.ema_enabled or st.amp_enabled:
             self.ctx.log("QAT starts: EMA and AMP disabled for the rest of the run (as SparseML's YOLOv5 does)")
         else:
             self.ctx.log("QAT starts")
-        f["ema_enabled"] = False
-        f["amp_enabled"] = False
+        st.start_qat(self.handle)
 
     def state_dict(self) -> dict[str, Any]:
         return {"started": self.started, "bn_frozen": self.bn_frozen, "observers_off": self.observers_off,
@@ -100,33 +98,3 @@ class QuantizationRuntime(ModifierRuntime):
                 self.handle.disable_observers()
                 self.observers_off = True
 
-
-class QatHandle:
-    """The verbs of ``engine.quant`` bound to one prepared model (what the loop and checkpoints call)."""
-
-    def __init__(self, model: Any) -> None:
-        self.model = model
-
-    def freeze_bn_stats(self) -> None:
-        from engine.quant import freeze_bn_stats
-
-        freeze_bn_stats(self.model)
-
-    def disable_observers(self) -> None:
-        from engine.quant import disable_observer
-
-        disable_observer(self.model)
-
-    def state_dict(self) -> dict[str, Any]:
-        from engine.quant import qat_state_dict
-
-        return qat_state_dict(self.model)
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        from engine.quant import load_qat_state_dict
-
-        load_qat_state_dict(self.model, state)
-
-    def float_state_dict(self) -> dict[str, Any]:
-        """Float weights, ultralytics names (QAT buffers are non-persistent, BN not folded)."""
-        return self.model.state_dict()

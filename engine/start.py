@@ -1,22 +1,28 @@
 """What the starting weights carry, and what it demands of this run (SPEC §6.3).
 
 ``load_start`` builds the float model from ``--weights`` (file, zoo stub or scale name) or from the resume
-checkpoint and returns what that checkpoint carried: its own recipe, masks and QAT state. ``check_start``
-applies SparseML's rules (QAT twice is an error; a pruned model with a recipe that has no pruning modifier is a
-warning). ``hold_checkpoint_masks`` keeps a recipec checkpoint's zeros enforced where no pruning modifier of the
-new recipe owns them; ``apply_checkpoint_qat`` rebuilds a checkpoint saved during/after QAT as a QAT model.
+checkpoint, reading the file once, and returns a :class:`Start`: the model and what its checkpoint carried (its
+own recipe as text, masks, QAT state). The caller compiles that recipe (the engine never compiles) and
+``check_start`` applies SparseML's rules to it (QAT twice is an error; a pruned model with a recipe that has no
+pruning modifier is a warning). ``hold_checkpoint_masks`` keeps a recipec checkpoint's zeros enforced where no
+pruning modifier of the new recipe owns them; ``apply_checkpoint_qat`` rebuilds a checkpoint saved during/after
+QAT as a QAT model.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from engine import checkpoint as ck
 from engine import zoo
 from engine.runtime import Context, Runtime
+from recipec.ir.recipe import Recipe
 
 QAT_TWICE = ("Quantization can not be applied more than once. Loaded quantized model from checkpoint and detected "
              "quantization modifier in sparsification recipe. This is unsupported behavior. Ending run.")
@@ -25,42 +31,57 @@ PRUNED_NO_PRUNING = ("Pruned model was loaded, but no pruning modifiers detected
                      "model sparsity while training")
 
 
-
 class StartError(Exception):
     """The starting weights cannot be used; message for the user."""
 
 
-def _kinds(recipe: Any) -> set[str]:
-    return {m.kind for m in getattr(recipe, "modifiers", ())} if recipe is not None else set()
+@dataclass
+class Start:
+    """The starting model and what its checkpoint carried.
+
+    ``own``: a recipec checkpoint, whose ``masks`` and ``qat`` say what actually happened (not what a recipe
+    planned). ``recipe_text``: the recipe stored in a ``--weights`` checkpoint (its ``checkpoint_recipe``, else
+    ``recipe``), for the caller to compile; None on resume (the run's recipe is the checkpoint's own)."""
+
+    model: nn.Module
+    own: bool = False
+    masks: dict[str, torch.Tensor] | None = None
+    qat: dict[str, Any] | None = None
+    recipe_text: str | None = None
+    source: str = ""  # the file it came from, for messages
 
 
+def _has(recipe: Recipe | None, category: str) -> bool:
+    return recipe is not None and bool(recipe.by_category(category))
 
-def check_start(start: dict, recipe: Any, resuming: bool, say) -> bool:
-    """Apply the checkpoint-recipe rules; returns whether the starting weights are already quantized."""
-    old_kinds, new_kinds = _kinds(start.get("old_recipe")), _kinds(recipe)
-    if start.get("own"):  # our checkpoints say what actually happened, not what the recipe planned
-        already_quantized, was_pruned = bool(start.get("qat")), bool(start.get("masks"))
+
+def check_start(start: Start, old_recipe: Recipe | None, recipe: Recipe, resuming: bool,
+                say: Callable[[str], None]) -> bool:
+    """Apply the checkpoint-recipe rules (``old_recipe``: the starting checkpoint's own recipe, compiled);
+    returns whether the starting weights are already quantized."""
+    if start.own:  # our checkpoints say what actually happened, not what the recipe planned
+        already_quantized, was_pruned = bool(start.qat), bool(start.masks)
     else:
-        already_quantized = "QuantizationModifier" in old_kinds
-        was_pruned = any("Pruning" in k for k in old_kinds)
+        already_quantized, was_pruned = _has(old_recipe, "quantization"), _has(old_recipe, "pruning")
     if not resuming:
-        if already_quantized and "QuantizationModifier" in new_kinds:
+        if already_quantized and _has(recipe, "quantization"):
             raise StartError(QAT_TWICE + " Start from the pre-QAT checkpoint (model.ckpt.pt, ?checkpoint=preqat).")
-        if was_pruned and not any("Pruning" in k for k in new_kinds):
+        if was_pruned and not _has(recipe, "pruning"):
             say("warning: " + PRUNED_NO_PRUNING + " (recipec keeps the checkpoint's masks anyway)")
     return already_quantized
 
 
-def load_start(a: Any, resume_ck: dict | None, data: Any, say) -> tuple[torch.nn.Module, dict]:
-    """The model (float weights) and what the starting checkpoint carried: its recipe, masks, QAT state."""
-    from yolo.checkpoint import CheckpointError, checkpoint_from_object, load_checkpoint, model_from_checkpoint
+def load_start(a: Any, resume_ck: dict | None, data: Any, say: Callable[[str], None]) -> Start:
+    """The model (float weights) from the resume checkpoint or ``a.weights``, and what its checkpoint carried.
 
-    start: dict[str, Any] = {}
+    ``a`` needs ``weights``, ``recipe`` (the zoo's transfer rule) and ``init``; ``data`` needs ``nc`` and
+    ``names``."""
+    from yolo.checkpoint import CheckpointError, checkpoint_from_object, model_from_checkpoint
+
     try:
         if resume_ck is not None:
             model = model_from_checkpoint(checkpoint_from_object(resume_ck, "resume checkpoint"))
-            start.update(own=True, masks=resume_ck.get("masks"), qat=resume_ck.get("qat"))
-            return model.train(), start
+            return Start(model.train(), own=True, masks=resume_ck.get("masks"), qat=resume_ck.get("qat"))
         weights = a.weights
         _check_init(weights, getattr(a, "init", None))
         if zoo.is_stub(weights):
@@ -68,27 +89,34 @@ def load_start(a: Any, resume_ck: dict | None, data: Any, say) -> tuple[torch.nn
             say(f"weights: {a.weights} -> {weights}")
         p = Path(weights)
         if p.is_file():
-            ckpt = load_checkpoint(p)
-            model = model_from_checkpoint(ckpt, nc=data.nc)
-            if model.load_report.get("skipped"):
-                say(f"weights have nc={ckpt.nc}, the data has nc={data.nc}: Detect head re-initialised "
-                    f"({len(model.load_report['skipped'])} tensors not loaded)")
-            text = ckpt.checkpoint_recipe or ckpt.recipe
-            if text:
-                start["old_recipe_text"] = text
-                start["old_recipe"] = _compile_quiet(text, say, str(p))
-            if ckpt.source == "recipec":
-                own = ck.load_checkpoint(p)
-                start.update(own=True, masks=own.get("masks"), qat=own.get("qat"))
+            start = _from_file(p, data.nc, say)
         else:
             import yolo
 
-            model = yolo.load_model(weights, nc=data.nc)
+            start = Start(yolo.load_model(weights, nc=data.nc))
             say(f"weights: {weights} is not a file; training a freshly initialised {weights}")
     except (CheckpointError, ck.CheckpointError, zoo.ZooError) as e:
         raise StartError(str(e)) from None
-    model.names = list(data.names)
-    return model.float().train(), start
+    start.model.names = list(data.names)
+    start.model = start.model.float().train()
+    return start
+
+
+def _from_file(p: Path, nc: int, say: Callable[[str], None]) -> Start:
+    """A checkpoint file of any format we read, read once: the model for ``nc`` classes and what it carried."""
+    from yolo.checkpoint import checkpoint_from_file_object, model_from_checkpoint, read_checkpoint_object
+
+    obj = read_checkpoint_object(p)
+    ckpt = checkpoint_from_file_object(obj, p)
+    model = model_from_checkpoint(ckpt, nc=nc)
+    if model.load_report.get("skipped"):
+        say(f"weights have nc={ckpt.nc}, the data has nc={nc}: Detect head re-initialised "
+            f"({len(model.load_report['skipped'])} tensors not loaded)")
+    start = Start(model, recipe_text=ckpt.checkpoint_recipe or ckpt.recipe or None, source=str(p))
+    if ckpt.source == "recipec":
+        own = ck.checked(obj, p)
+        start.own, start.masks, start.qat = True, own.get("masks"), own.get("qat")
+    return start
 
 
 def _check_init(weights: str, init: str | None) -> None:
@@ -104,23 +132,8 @@ def _check_init(weights: str, init: str | None) -> None:
                          f"yolov5m, yolov5l, yolov5x), not {weights}")
 
 
-def _compile_quiet(text: str, say, source: str = "the checkpoint") -> Any:
-    """The stored recipe, compiled; None (with a warning) when it has errors. A compiler crash on it (the text
-    is untrusted input) is a StartError naming the checkpoint, never a traceback."""
-    from recipec.frontend import compile_recipe
-    from yolo.errtext import first_line
-
-    try:
-        res = compile_recipe("<checkpoint recipe>", text=text)
-    except Exception as e:  # noqa: BLE001 - any failure of the compiler on this text is reported the same way
-        raise StartError(f"the recipe stored in {source} cannot be compiled ({type(e).__name__}: {first_line(e)}); "
-                         "start from another checkpoint, or report this with the file") from None
-    if res.recipe is None:
-        say("warning: the checkpoint's own recipe does not compile; its structure is not re-applied")
-    return res.recipe
-
-
-def hold_checkpoint_masks(masks: dict | None, runtime: Runtime, ctx: Context, model, say) -> None:
+def hold_checkpoint_masks(masks: dict | None, runtime: Runtime, ctx: Context, model: nn.Module,
+                          say: Callable[[str], None]) -> None:
     """Zeros the starting checkpoint enforced stay enforced where no pruning modifier of this recipe owns them."""
     if not masks:
         return
@@ -136,11 +149,11 @@ def hold_checkpoint_masks(masks: dict | None, runtime: Runtime, ctx: Context, mo
         say(f"holding the checkpoint's masks on {len(keep)} tensors (no pruning modifier of this recipe owns them)")
 
 
-def apply_checkpoint_qat(qat: dict | None, model, ctx: Context, say) -> None:
+def apply_checkpoint_qat(qat: dict | None, model: nn.Module, ctx: Context, say: Callable[[str], None]) -> None:
     """A checkpoint saved during/after QAT is rebuilt as a QAT model (its structure, SPEC §6.3 apply_structure)
     unless this recipe's QuantizationModifier already did so on resume."""
     from engine.quant import is_qat, prepare_from_state
-    from engine.runtime_qat import QatHandle
+    from engine.quant.handle import QatHandle
 
     if not qat or not qat.get("state") or is_qat(model):
         return
@@ -148,5 +161,5 @@ def apply_checkpoint_qat(qat: dict | None, model, ctx: Context, say) -> None:
         prepare_from_state(model, qat["state"])
     except (ValueError, KeyError) as e:
         raise StartError(f"cannot rebuild the checkpoint's QAT state: {e}") from None
-    ctx.flags.update(qat=True, qat_handle=QatHandle(model))
+    ctx.state.start_qat(QatHandle(model))
     say("the checkpoint was quantization-aware: QAT structure and observers restored; EMA and AMP stay off")

@@ -1,11 +1,16 @@
-"""``recipec train``: turn arguments into a training :class:`engine.loop.Session` and run it.
+"""The engine's side of ``recipec train``: from resolved, typed inputs to a finished run folder.
 
-Order: distributed setup -> resume checkpoint (if any) -> recipe (path or zoo stub; ``--epochs`` sets its
-``num_epochs`` variable) -> data YAML -> weights (path, zoo stub, or a scale name for a fresh model; a different
-``nc`` re-initialises the Detect head and says so) -> what the starting checkpoint's own recipe demands
-(SPEC §6.3: its masks are kept, QAT twice is refused) -> loader and plan (``steps_per_epoch`` = batches per epoch
-on this rank) -> optimizer, EMA, modifier runtime -> the loop -> final validation table, stripped checkpoints,
-``results.png``.
+The CLI layer (``recipec/commands/train_app.py``) resolves and compiles; the engine never compiles a recipe. Called
+top to bottom:
+
+1. ``open_run``         -- ranks and device (distributed set-up), the seed, who logs;
+2. ``read_resume``      -- ``--resume``: the checkpoint, read once; ``Resume.restore`` puts back its arguments;
+3. ``load_hyp_for``     -- hyperparameters (the resumed run's, or ``--hyp``, or YOLOv5's defaults);
+4. (CLI: the recipe compiled, the data YAML loaded, ``engine.start.load_start`` / ``check_start``)
+5. ``prepare_loaders``  -- the training loader and the CPU threads: ``steps_per_epoch`` (batches per epoch on this
+   rank, what the plan is built with);
+6. (CLI: ``recipec.plan.build_plan`` at that ``steps_per_epoch``)
+7. ``train``            -- optimizer, EMA, modifier runtime, run folder, the loop, the end of the run.
 
 Every user-facing failure is a :class:`TrainError` (or a NonFiniteLoss from the loop) with a complete message;
 the CLI prints it and exits non-zero.
@@ -13,25 +18,29 @@ the CLI prints it and exits non-zero.
 
 from __future__ import annotations
 
-import difflib
 import os
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
 from engine import checkpoint as ck
-from engine import zoo
 from engine.data import make_train_loader, make_validate
 from engine.ema import ModelEMA
 from engine.loop import Session, phase_function, run
 from engine.optim import HypError, build_optimizer, load_hyp
-from engine.run_dir import RunDirError, check_project, create_run_dir, write_error
-from engine.runtime import Context, MaskRegistry, Runtime, ModifierError, build_runtimes
-from engine.start import (StartError, apply_checkpoint_qat, check_start, hold_checkpoint_masks,
-                          load_start)
+from engine.run_dir import RunDirError, create_run_dir, write_error
+from engine.runtime import Context, MaskRegistry, ModifierError, Runtime
+from engine.runtime_registry import build_runtimes
+from engine.start import Start, StartError, apply_checkpoint_qat, hold_checkpoint_masks
 from engine.threads import BusySampler, ThreadGovernor, apply_threads, governed
+from recipec.ir.recipe import Recipe
+from recipec.plan.model import Plan
+
+Say = Callable[[str], None]
+
 
 class TrainError(Exception):
     """Bad input for training; the message is complete and meant for the user."""
@@ -62,92 +71,80 @@ class TrainArgs:
     exist_ok: bool = False   # reuse project/name as it is instead of numbering exp2, exp3, ...
 
 
-def increment_dir(project: str | Path, name: str) -> Path:
-    """runs/train/exp, exp2, exp3, ... (the first that does not exist), as YOLOv5 numbers runs. Only a name:
-    nothing is reserved (training creates its folder atomically: ``engine.run_dir.create_run_dir``)."""
-    base = Path(project) / name
-    if not base.exists():
-        return base
-    n = 2
-    while (Path(project) / f"{name}{n}").exists():
-        n += 1
-    return Path(project) / f"{name}{n}"
+# The arguments a resumed run takes from its checkpoint (what decides its batches, schedule and weights).
+RESUMED_ARGS = ("data", "imgsz", "batch", "seed", "hyp", "epochs", "weights", "overrides")
 
 
-def find_resume(arg: str, project: str) -> Path:
-    """``--resume PATH`` or, with no path, the most recent ``last.pt`` under the project folder."""
-    if arg:
-        p = Path(arg)
-        return p / "weights" / "last.pt" if p.is_dir() else p
-    found = sorted(Path(project).glob("*/weights/last.pt"), key=lambda p: p.stat().st_mtime)
-    if not found:
-        raise TrainError(f"--resume: no last.pt found under {project}/*/weights/")
-    return found[-1]
+@dataclass(frozen=True)
+class RunEnv:
+    """This process in the run: rank, world size, device, and ``say`` (rank 0 logs, the others are quiet)."""
+
+    rank: int
+    world: int
+    device: torch.device
+    say: Say
+    busy: BusySampler  # other processes' CPU use over the set-up picks the CPU thread count
 
 
-def compile_recipe_text(path: str | None, text: str, epochs: int | None, say=print,
-                        overrides: dict[str, float] | None = None) -> tuple[Any, dict]:
-    """Compile exactly as ``recipec plan`` does (``--epochs`` overrides ``num_epochs``, `overrides` other
-    top-level variables); returns the recipe and the extra ``build_plan`` keywords. Errors become TrainError;
-    warnings are printed."""
-    from recipec.frontend import compile_recipe
+@dataclass(frozen=True)
+class Resume:
+    """``--resume``: the checkpoint file and its content (read once). ``finalize_only``: its training had
+    finished but its end (stripping, final validation) had not; resuming completes only that."""
 
-    src = path or "<recipe>"
-    overrides = dict(overrides or {})
-    res = compile_recipe(src, text=text, overrides=overrides or None)
-    plan_kw: dict[str, Any] = {}
-    if epochs is not None and res.recipe is not None:
-        if "num_epochs" not in res.recipe.variables:
-            raise TrainError(f"--epochs {epochs}: the recipe has no `num_epochs` variable, so its epochs are "
-                             "fixed; edit the recipe or drop --epochs")
-        fixed = {i for i, name in res.recipe.fixed_values("num_epochs") if name == "start_epoch"}
-        res = compile_recipe(src, text=text, overrides={**overrides, "num_epochs": float(epochs)})
-        plan_kw = {"fixed_from_epochs": fixed, "epochs_override": epochs}
-    errors = [d for d in res.diagnostics if d.severity == "error"]
-    if errors or res.recipe is None:
-        lines = [f"{_where(d)}{d.code} {d.message}" for d in errors[:10]]
-        from recipec.plan.epochs_fit import epochs_fit_hint
+    path: Path
+    ck: dict[str, Any]
+    finalize_only: bool
 
-        hint = epochs_fit_hint(src, text, epochs, overrides) if plan_kw else None
-        if hint is not None:  # the recipe is fine as written (lint shows nothing); --epochs N is what breaks it
-            raise TrainError(f"--epochs {epochs}: {hint}\n  " + "\n  ".join(lines))
-        raise TrainError("the recipe has errors (run `recipec lint` for details):\n  " + "\n  ".join(lines))
-    for d in res.diagnostics:
-        if d.severity == "warning":
-            say(f"warning: {_where(d)}{d.code} {d.message}")
-    return res.recipe, plan_kw
+    def restore(self, a: TrainArgs) -> None:
+        """Put back the arguments the run was started with (``RESUMED_ARGS``)."""
+        prev = self.ck.get("args") or {}
+        for key in RESUMED_ARGS:
+            if key in prev:
+                setattr(a, key, prev[key])
 
 
-def _where(d: Any) -> str:
-    return f"{d.span.path}:{d.span.line}:{d.span.col}: " if getattr(d, "span", None) else ""
+@dataclass(frozen=True)
+class RunRecipe:
+    """The run's recipe as compiled by the front end, and its text and path (what checkpoints record)."""
+
+    recipe: Recipe
+    text: str
+    path: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        return ck.sha256_text(self.text)
 
 
-def epoch_recipe(epochs: int, hyp: dict | None = None) -> str:
-    """The recipe used when none is given: YOLOv5's own schedule, written as a recipe.
+@dataclass
+class TrainSetup:
+    """Everything resolved before the engine builds the run (the CLI layer fills it, top to bottom)."""
 
-    A linear warm-up over `warmup_epochs` (weights and BN weights from 0, biases from `warmup_bias_lr`, to
-    `lr0`), then a linear decay from `lr0` to `lr0 * lrf` at the last epoch (YOLOv5's default `linear_lr`).
-    The warm-up is in epochs (YOLOv5 also warms for at least 100 iterations), and is shortened to half the
-    run when the run is shorter than twice the warm-up. `recipec plan` shows the same schedule.
-    """
-    h = {"lr0": 0.01, "lrf": 0.01, "warmup_epochs": 3.0, "warmup_bias_lr": 0.1, **(hyp or {})}
-    lr0, lrf, bias_lr = float(h["lr0"]), float(h["lrf"]), float(h["warmup_bias_lr"])
-    warm = min(float(h["warmup_epochs"]), epochs / 2)
-    text = (f"# the schedule recipec train uses without --recipe (YOLOv5's warm-up + linear decay)\n"
-            f"num_epochs: {epochs}\nwarmup_epochs: {warm!r}\nlr0: {lr0!r}\nfinal_lr: {lr0 * lrf!r}\n"
-            + (f"warmup_bias_lr: {bias_lr!r}\n" if warm > 0 else "")
-            + "modifiers:\n"
-            "  - !EpochRangeModifier\n    start_epoch: 0.0\n    end_epoch: eval(num_epochs)\n")
-    if warm > 0:
-        text += ("  - !LearningRateFunctionModifier\n    lr_func: linear\n    start_epoch: 0.0\n"
-                 "    end_epoch: eval(warmup_epochs)\n    init_lr: 0.0\n    final_lr: eval(lr0)\n"
-                 "    param_groups: [0, 1]\n"
-                 "  - !LearningRateFunctionModifier\n    lr_func: linear\n    start_epoch: 0.0\n"
-                 "    end_epoch: eval(warmup_epochs)\n    init_lr: eval(warmup_bias_lr)\n    final_lr: eval(lr0)\n"
-                 "    param_groups: [2]\n")
-    text += ("  - !LearningRateFunctionModifier\n    lr_func: linear\n    start_epoch: eval(warmup_epochs)\n"
-             "    end_epoch: eval(num_epochs)\n    init_lr: eval(lr0)\n    final_lr: eval(final_lr)\n")
-    return text
+    args: TrainArgs
+    env: RunEnv
+    hyp: dict[str, Any]
+    data: Any                   # yolo.data.yaml.DataConfig
+    recipe: RunRecipe
+    start: Start
+    resume: Resume | None = None
+    already_quantized: bool = False  # the starting weights are quantized (engine.start.check_start)
+
+
+@dataclass
+class Loaders:
+    """The training loader (``loader_for(epoch, first_batch)``), its length and its dataset."""
+
+    loader_for: Any
+    steps_per_epoch: int
+    dataset: Any
+
+
+def open_run(a: TrainArgs, log: Say = print) -> RunEnv:
+    """Ranks and device (``WORLD_SIZE`` / ``RANK`` / ``LOCAL_RANK`` as torchrun sets them), the seed."""
+    busy = BusySampler()
+    rank, world, device = _setup_distributed(a.device)
+    torch.manual_seed(a.seed)
+    return RunEnv(rank, world, device, log if rank == 0 else (lambda m: None), busy)
 
 
 def _setup_distributed(device: str) -> tuple[int, int, torch.device]:
@@ -173,168 +170,206 @@ def _setup_distributed(device: str) -> tuple[int, int, torch.device]:
     return 0, 1, dev
 
 
-def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
-    """Run one training; returns the run folder. Raises TrainError on bad input."""
-    busy = BusySampler()  # other processes' CPU use over the set-up below picks the CPU thread count
-    rank, world, device = _setup_distributed(a.device)
-    say = log if rank == 0 else (lambda m: None)
-    torch.manual_seed(a.seed)
-
-    # 1. resume: the run folder, arguments and recipe come from the checkpoint
-    resume_ck, resume_path = None, None
-    if a.resume is not None:
-        resume_path = find_resume(a.resume, a.project)
-        try:
-            resume_ck = ck.load_checkpoint(resume_path)
-        except ck.CheckpointError as e:
-            raise TrainError(str(e)) from None
-        finalize_only = _check_resumable(resume_ck, resume_path)
-        prev = resume_ck.get("args") or {}
-        for key in ("data", "imgsz", "batch", "seed", "hyp", "epochs", "weights", "overrides"):
-            if key in prev:
-                setattr(a, key, prev[key])
-    else:
-        finalize_only = False
-        try:
-            check_project(a.project)  # a file or a read-only folder in the way: say so before the long set-up
-        except RunDirError as e:
-            raise TrainError(str(e)) from None
-
-    # 2. hyperparameters and recipe
+def read_resume(path: Path) -> Resume:
+    """Read the checkpoint to resume from (once). A finished run (its checkpoints stripped) cannot be resumed,
+    as in YOLOv5: say how to train on."""
     try:
-        hyp = resume_ck["hyp"] if resume_ck and resume_ck.get("hyp") else load_hyp(a.hyp)
+        data = ck.load_checkpoint(path)
+    except ck.CheckpointError as e:
+        raise TrainError(str(e)) from None
+    if data.get("stripped") or data.get("optimizer") is None:
+        if data.get("finished"):
+            raise TrainError(f"{path} is from a finished run (epoch {data.get('epoch')}); nothing to resume. "
+                             f"Start a new run from it instead: recipec train --weights {path} ...")
+        raise TrainError(f"{path} is a stripped checkpoint (no optimizer state); it cannot be resumed. Resume "
+                         "from the run's last.pt, or start a new run with --weights " + str(path))
+    return Resume(path, data, finalize_only=bool(data.get("finished")))
+
+
+def load_hyp_for(a: TrainArgs, resume: Resume | None) -> dict[str, Any]:
+    """The resumed run's hyperparameters, else ``--hyp``, else YOLOv5's hyp.scratch-low."""
+    if resume is not None and resume.ck.get("hyp"):
+        return resume.ck["hyp"]
+    try:
+        return load_hyp(a.hyp)
     except HypError as e:
         raise TrainError(str(e)) from None
-    recipe_path, recipe_text = _recipe_source(a)
-    if resume_ck is not None:
-        recipe_text = _check_recipe_change(resume_ck, recipe_text, a.allow_recipe_change, say)
-        recipe_path = recipe_path or resume_ck.get("recipe_path")
-    if recipe_text is None:
-        if a.epochs is None:
-            raise TrainError("give --recipe (a file or zoo: stub) or --epochs N to train without one")
-        recipe_text = epoch_recipe(a.epochs, hyp)
-    recipe, plan_kw = compile_recipe_text(recipe_path, recipe_text, a.epochs if a.recipe or resume_ck else None,
-                                          say, overrides=a.overrides if a.recipe or resume_ck else None)
 
-    # 3. data
-    from yolo.data.yaml import DataError, load_data_yaml
 
-    if not a.data:
-        raise TrainError("--data DATA.yaml is required")
+def prepare_loaders(s: TrainSetup) -> Loaders:
+    """The training loader on this rank, and the CPU threads (after the data scan / image cache: a longer window
+    for the busy sample, before any worker forks). ``steps_per_epoch`` is its length."""
+    from yolo.data.yaml import DataError
+
+    a, env = s.args, s.env
     try:
-        data = load_data_yaml(a.data)
+        loader_for, steps, dataset = make_train_loader(s.data, a, s.hyp, env.rank, env.world)
     except DataError as e:
         raise TrainError(str(e)) from None
-
-    # 4. model and what its checkpoint's own recipe demands
     try:
-        model, start = load_start(a, resume_ck, data, say)
-    except StartError as e:
-        raise TrainError(str(e)) from None
-    model.to(device)
-    try:
-        already_quantized = check_start(start, recipe, resume_ck is not None, say)
-    except StartError as e:
-        raise TrainError(str(e)) from None
-
-    # 5. loader, threads and plan (steps_per_epoch = batches per epoch on this rank, the current loader length)
-    try:
-        loader_for, S, dataset = make_train_loader(data, a, hyp, rank, world)
-    except DataError as e:
-        raise TrainError(str(e)) from None
-    govern = governed(a.threads, device.type)
-    try:  # after the data scan / image cache: a longer window for the busy sample, before any worker forks
-        prev = (resume_ck.get("args") or {}).get("threads") if resume_ck is not None else None
-        used = apply_threads(a.threads, device.type, say, busy, previous=prev if isinstance(prev, int) else None)
+        prev = (s.resume.ck.get("args") or {}).get("threads") if s.resume is not None else None
+        used = apply_threads(a.threads, env.device.type, env.say, env.busy,
+                             previous=prev if isinstance(prev, int) else None)
         a.threads = used if used is not None else a.threads  # recorded in the checkpoint's args for --resume
     except ValueError as e:
         raise TrainError(str(e)) from None
-    from recipec.plan import build_plan
+    return Loaders(loader_for, steps, dataset)
 
-    plan = build_plan(recipe, S, base_lr=hyp["lr0"], num_groups=3, **plan_kw)
-    for d in plan.diagnostics:
-        if d.severity in ("error", "warning"):
-            say(f"plan {d.severity}: {d.code} {d.message}")
-    say(f"plan: {plan.epochs} epochs x {S} steps = {plan.total_steps} optimizer steps")
 
-    # 6. optimizer, EMA, runtime
-    optimizer = build_optimizer(model, hyp)
-    ctx = Context(model, optimizer, plan, MaskRegistry(), log=say)
-    ctx.flags["already_quantized"] = already_quantized and resume_ck is None
+def train(s: TrainSetup, loaders: Loaders, plan: Plan) -> Path:
+    """Run one training on a compiled recipe's plan; returns the run folder. Raises TrainError on bad input."""
+    env, S = s.env, loaders.steps_per_epoch
+    model = s.start.model.to(env.device)
+    optimizer = build_optimizer(model, s.hyp)
+    ctx = Context(model, optimizer, plan, MaskRegistry(), log=env.say)
+    runtime = _modifier_runtime(s, ctx)
+    ema = ModelEMA(model)
+    step, best = _restore_state(s, runtime, optimizer, ema, S)
+    if not (s.resume is not None and s.resume.finalize_only):  # the first batches decode during the rest
+        loaders.loader_for.prefetch(step // S, step % S)
+    _apply_checkpoint_qat(s, ctx)
+    save_dir = _run_folder(s)  # created here, atomically: after every check passed
+    if env.rank == 0:
+        _start_run_folder(s, save_dir, loaders.dataset)
+        _log_sparsity(model, env.say, "start")
+    session = _session(s, loaders, plan, runtime, ema, save_dir, step, best)
+    _run_loop(session, save_dir)
+    if env.world > 1:
+        _check_masks_agree(ctx, env.say)
+    if env.rank == 0:
+        _finish_run(session, s.recipe.text, save_dir, env.say)
+        _log_sparsity(model, env.say, "end")
+    return save_dir
+
+
+def _modifier_runtime(s: TrainSetup, ctx: Context) -> Runtime:
+    """One runtime per runnable modifier; the checkpoint's masks held where no pruning modifier owns them."""
+    ctx.state.already_quantized = s.already_quantized and s.resume is None
     try:
-        runtime = Runtime(build_runtimes(recipe, ctx), ctx)
+        runtime = Runtime(build_runtimes(s.recipe.recipe, ctx), ctx)
     except ModifierError as e:
         raise TrainError(str(e)) from None
-    hold_checkpoint_masks(start.get("masks"), runtime, ctx, model, say)
-    ema = ModelEMA(model)
-    step, best = 0, {}
-    if resume_ck is not None:
-        runtime.load_state_dict(resume_ck.get("runtime") or {})
-        optimizer.load_state_dict(resume_ck["optimizer"])
-        if resume_ck.get("ema") is not None:
-            ema.load_state_dict(resume_ck["ema"], int(resume_ck.get("updates", 0)))
-        step, best = int(resume_ck["step"]), dict(resume_ck.get("best_fitness") or {})
-        ck.set_rng_state(resume_ck.get("rng"))  # global RNGs as they were (batch order and augmentation
-        # do not depend on them: they are seeded by (seed, epoch, index))
-        if int(resume_ck.get("steps_per_epoch", S)) != S:
-            raise TrainError(f"cannot resume: the checkpoint ran {resume_ck['steps_per_epoch']} steps per epoch, "
-                             f"this loader has {S} (same data, --batch and world size needed)")
-        say(f"resuming {resume_path} at step {step} (epoch {step // S}, batch {step % S})")
-    if not finalize_only:  # the first batches decode while the rest (validation data) is set up
-        loader_for.prefetch(step // S, step % S)
+    hold_checkpoint_masks(s.start.masks, runtime, ctx, ctx.model, s.env.say)
+    return runtime
+
+
+def _restore_state(s: TrainSetup, runtime: Runtime, optimizer: torch.optim.Optimizer, ema: ModelEMA,
+                   S: int) -> tuple[int, dict[str, float]]:
+    """On resume: runtime, optimizer, EMA, RNG state and the step to continue from; else step 0."""
+    if s.resume is None:
+        return 0, {}
+    r = s.resume.ck
+    runtime.load_state_dict(r.get("runtime") or {})
+    optimizer.load_state_dict(r["optimizer"])
+    if r.get("ema") is not None:
+        ema.load_state_dict(r["ema"], int(r.get("updates", 0)))
+    step, best = int(r["step"]), dict(r.get("best_fitness") or {})
+    ck.set_rng_state(r.get("rng"))  # global RNGs as they were (batch order and augmentation do not depend on
+    # them: they are seeded by (seed, epoch, index))
+    if int(r.get("steps_per_epoch", S)) != S:
+        raise TrainError(f"cannot resume: the checkpoint ran {r['steps_per_epoch']} steps per epoch, "
+                         f"this loader has {S} (same data, --batch and world size needed)")
+    s.env.say(f"resuming {s.resume.path} at step {step} (epoch {step // S}, batch {step % S})")
+    return step, best
+
+
+def _apply_checkpoint_qat(s: TrainSetup, ctx: Context) -> None:
+    """A checkpoint saved during QAT restarts as a QAT model; quantized starting weights keep EMA and AMP off."""
     try:
-        apply_checkpoint_qat(start.get("qat"), model, ctx, say)
+        apply_checkpoint_qat(s.start.qat, ctx.model, ctx, s.env.say)
     except StartError as e:
         raise TrainError(str(e)) from None
-    if ctx.flags.get("qat") or (already_quantized and resume_ck is None):
-        ctx.flags["ema_enabled"] = False
-        ctx.flags["amp_enabled"] = False
-    save_dir = _run_folder(a, resume_path, rank, world)  # created here, atomically: after every check passed
-    if rank == 0:
-        try:
-            if a.exist_ok and resume_ck is None:  # a new run in a reused folder: its per-epoch rows start afresh
-                (save_dir / "results.csv").unlink(missing_ok=True)
-            say(f"results go to {save_dir}")
-            for t in ck.remove_stale_temps(save_dir / "weights") if resume_ck is not None else ():
-                say(f"removed {t.name}, left by a save that was interrupted")
-            _write_run_files(save_dir, a, hyp, dataset, data)
-        except OSError as e:
-            raise TrainError(write_error(e, e.filename or save_dir)) from None
-        if finalize_only:
-            say(f"{resume_path}: the run's training had finished but its end had not; completing its "
-                "finalization (stripped checkpoints, final validation, plots)")
-        _log_sparsity(model, ctx, say, "start")
+    if s.already_quantized and s.resume is None:
+        ctx.state.ema_enabled = ctx.state.amp_enabled = False
 
-    # 7. the loop; channels-last on the CPU too (oneDNN convolutions: ~10 % less CPU per yolov5n step at 320 px)
+
+def _run_folder(s: TrainSetup) -> Path:
+    """The resumed run's folder, or a new one that rank 0 creates atomically (``engine.run_dir``) and tells the
+    other ranks."""
+    if s.resume is not None:
+        return s.resume.path.parent.parent
+    a, env = s.args, s.env
+    path = None
+    if env.rank == 0:
+        try:
+            path = create_run_dir(a.project, a.name, a.exist_ok)
+        except RunDirError as e:
+            raise TrainError(str(e)) from None
+    if env.world > 1:
+        import torch.distributed as dist
+
+        box = [str(path) if path is not None else None]
+        dist.broadcast_object_list(box, src=0)
+        path = Path(box[0])
+    return path
+
+
+def _start_run_folder(s: TrainSetup, save_dir: Path, dataset: Any) -> None:
+    """hyp.yaml, opt.yaml and labels.jpg (as YOLOv5 writes them at the start of a run); stale temporary files of
+    an interrupted save removed; a reused folder's results.csv started afresh."""
+    from engine.run_files import write_args, write_labels_plot
+
+    a, say, resuming = s.args, s.env.say, s.resume is not None
+    try:
+        if a.exist_ok and not resuming:  # a new run in a reused folder: its per-epoch rows start afresh
+            (save_dir / "results.csv").unlink(missing_ok=True)
+        say(f"results go to {save_dir}")
+        for t in ck.remove_stale_temps(save_dir / "weights") if resuming else ():
+            say(f"removed {t.name}, left by a save that was interrupted")
+        write_args(save_dir, a, s.hyp)
+        write_labels_plot(save_dir, dataset, list(s.data.names))
+    except OSError as e:
+        raise TrainError(write_error(e, e.filename or save_dir)) from None
+    if resuming and s.resume.finalize_only:
+        say(f"{s.resume.path}: the run's training had finished but its end had not; completing its "
+            "finalization (stripped checkpoints, final validation, plots)")
+
+
+def _checkpoint_meta(s: TrainSetup, plan: Plan) -> dict[str, Any]:
+    """What every checkpoint of the run records besides the training state (see engine/checkpoint.py)."""
+    a, model = s.args, s.start.model
+    args = {k: v for k, v in asdict(a).items() if isinstance(v, (str, int, float, bool, type(None)))}
+    args["epochs"] = a.epochs
+    args["overrides"] = dict(a.overrides) if a.overrides else None  # `--set`, for --resume
+    return {"names": list(s.data.names), "nc": s.data.nc, "cfg": getattr(model, "cfg", None), "hyp": dict(s.hyp),
+            "args": args, "recipe": s.recipe.text, "recipe_sha256": s.recipe.sha256, "recipe_path": s.recipe.path,
+            "checkpoint_recipe": s.start.recipe_text, "plan_version": plan.version}
+
+
+def _session(s: TrainSetup, loaders: Loaders, plan: Plan, runtime: Runtime, ema: ModelEMA, save_dir: Path,
+             step: int, best: dict[str, float]) -> Session:
+    """The loop's inputs; channels-last on the CPU too (oneDNN convolutions: ~10 % less CPU per yolov5n step at
+    320 px); under DDP the model wrapped (and re-wrapped when QAT changes its modules)."""
+    a, env, model = s.args, s.env, s.start.model
     model.to(memory_format=torch.channels_last)
-    net = model
-    rewrap = None
-    if world > 1:
+    net, rewrap = model, None
+    if env.world > 1:
         from torch.nn.parallel import DistributedDataParallel as DDP
 
         def rewrap(m):
-            return DDP(m, device_ids=[device.index] if device.type == "cuda" else None)
+            return DDP(m, device_ids=[env.device.index] if env.device.type == "cuda" else None)
 
         net = rewrap(model)
     from yolo.loss import LossHyp, YoloLoss
 
-    loss_fn = YoloLoss.from_model(model, imgsz=a.imgsz, hyp=LossHyp.from_dict(hyp))
-    meta = {"names": list(data.names), "nc": data.nc, "cfg": getattr(model, "cfg", None), "hyp": dict(hyp),
-            "args": {k: v for k, v in asdict(a).items() if isinstance(v, (str, int, float, bool, type(None)))},
-            "recipe": recipe_text, "recipe_sha256": ck.sha256_text(recipe_text), "recipe_path": recipe_path,
-            "checkpoint_recipe": start.get("old_recipe_text"), "plan_version": getattr(plan, "version", 1)}
-    meta["args"]["epochs"] = a.epochs
-    meta["args"]["overrides"] = dict(a.overrides) if a.overrides else None  # `--set`, for --resume
+    loss_fn = YoloLoss.from_model(model, imgsz=a.imgsz, hyp=LossHyp.from_dict(s.hyp))
+    meta = _checkpoint_meta(s, plan)
     on_step = None
-    if govern and rank == 0 and world == 1:  # (under DDP every rank would have to switch together)
-        on_step = ThreadGovernor(torch.get_num_threads(), os.cpu_count() or 1, say,
+    if governed(a.threads, env.device.type) and env.rank == 0 and env.world == 1:  # (under DDP every rank would
+        # have to switch together)
+        on_step = ThreadGovernor(torch.get_num_threads(), os.cpu_count() or 1, env.say,
                                  on_change=lambda n: meta["args"].__setitem__("threads", n)).observe
-    session = Session(model=net, optimizer=optimizer, runtime=runtime, plan=plan, train_loader_for=loader_for,
-                      steps_per_epoch=S, loss_fn=loss_fn, validate=make_validate(data, a, dataset, hyp, device, loss_fn),
-                      save_dir=save_dir, meta=meta, ema=ema, device=device, amp=device.type == "cuda",
-                      epochs=plan.epochs, step=step, best_fitness=best, log=say, progress=a.progress, rank=rank,
-                      rewrap=rewrap, phase_of=phase_function(recipe, start_pruned=bool(start.get("masks"))),
-                      channels_last=True, on_step=on_step)
+    validate = make_validate(s.data, a, loaders.dataset, s.hyp, env.device, loss_fn)
+    return Session(model=net, optimizer=runtime.ctx.optimizer, runtime=runtime, plan=plan,
+                   train_loader_for=loaders.loader_for, steps_per_epoch=loaders.steps_per_epoch, loss_fn=loss_fn,
+                   validate=validate, save_dir=save_dir, meta=meta, ema=ema, device=env.device,
+                   amp=env.device.type == "cuda", epochs=plan.epochs, step=step, best_fitness=best, log=env.say,
+                   progress=a.progress, rank=env.rank, rewrap=rewrap,
+                   phase_of=phase_function(s.recipe.recipe, start_pruned=bool(s.start.masks)),
+                   channels_last=True, on_step=on_step)
+
+
+def _run_loop(session: Session, save_dir: Path) -> None:
     try:
         run(session)
     except ModifierError as e:
@@ -344,87 +379,19 @@ def train(a: TrainArgs, log: Callable[[str], None] = print) -> Path:
     except OSError as e:  # results.csv and the like
         raise TrainError(f"{write_error(e, e.filename or save_dir)} (training stopped at step {session.step})") \
             from None
-    if world > 1:
-        _check_masks_agree(ctx, say)
-    if rank == 0:
-        try:
-            _finish(session, recipe_text, say)
-        except ck.CheckpointError as e:
-            raise TrainError(f"{e} (training done; `--resume {save_dir}` completes the end of the run)") from None
-        except OSError as e:
-            raise TrainError(f"{write_error(e, e.filename or save_dir)} (training done; `--resume {save_dir}` "
-                             "completes the end of the run)") from None
-        _log_sparsity(model, ctx, say, "end")
-    return save_dir
 
 
-def _check_resumable(resume_ck: dict, path: Path) -> bool:
-    """A finished run (its checkpoints stripped) cannot be resumed, as in YOLOv5: say how to train on.
-
-    Returns True for a run whose training finished but whose end did not (killed between the last epoch's
-    ``last.pt`` and its stripping, which ``_finish`` does last): resuming it only completes the finalization."""
-    if resume_ck.get("stripped") or resume_ck.get("optimizer") is None:
-        if resume_ck.get("finished"):
-            raise TrainError(f"{path} is from a finished run (epoch {resume_ck.get('epoch')}); nothing to resume. "
-                             f"Start a new run from it instead: recipec train --weights {path} ...")
-        raise TrainError(f"{path} is a stripped checkpoint (no optimizer state); it cannot be resumed. Resume "
-                         "from the run's last.pt, or start a new run with --weights " + str(path))
-    return bool(resume_ck.get("finished"))
-
-
-def _run_folder(a: TrainArgs, resume_path: Path | None, rank: int, world: int) -> Path:
-    """The resumed run's folder, or a new one that rank 0 creates atomically (``engine.run_dir``) and tells the
-    other ranks."""
-    if resume_path is not None:
-        return resume_path.parent.parent
-    path = None
-    if rank == 0:
-        try:
-            path = create_run_dir(a.project, a.name, a.exist_ok)
-        except RunDirError as e:
-            raise TrainError(str(e)) from None
-    if world > 1:
-        import torch.distributed as dist
-
-        box = [str(path) if path is not None else None]
-        dist.broadcast_object_list(box, src=0)
-        path = Path(box[0])
-    return path
-
-
-def _recipe_source(a: TrainArgs) -> tuple[str | None, str | None]:
-    if not a.recipe:
-        return None, None
+def _finish_run(session: Session, recipe_text: str, save_dir: Path, say: Say) -> None:
     try:
-        if zoo.is_stub(a.recipe):
-            path = zoo.resolve_recipe(a.recipe)
-        else:  # a bare name that is no file here may be an example shipped with recipec
-            from recipec.examples import resolve_recipe_arg
-
-            path = Path(resolve_recipe_arg(a.recipe))
-    except zoo.ZooError as e:
-        raise TrainError(str(e)) from None
-    try:
-        return str(path), path.read_text()
+        _finish(session, recipe_text, say)
+    except ck.CheckpointError as e:
+        raise TrainError(f"{e} (training done; `--resume {save_dir}` completes the end of the run)") from None
     except OSError as e:
-        raise TrainError(f"cannot read recipe {path}: {e.strerror or e}") from None
+        raise TrainError(f"{write_error(e, e.filename or save_dir)} (training done; `--resume {save_dir}` "
+                         "completes the end of the run)") from None
 
 
-def _check_recipe_change(resume_ck: dict, new_text: str | None, allow: bool, say) -> str:
-    old = resume_ck.get("recipe") or ""
-    if new_text is None or new_text == old:
-        return old
-    if not allow:
-        raise TrainError("the recipe differs from the one the checkpoint was trained with "
-                         f"(sha256 {ck.sha256_text(old)[:12]} -> {ck.sha256_text(new_text)[:12]}); "
-                         "pass --allow-recipe-change to resume with the new one")
-    diff = "\n".join(difflib.unified_diff(old.splitlines(), new_text.splitlines(), "checkpoint recipe",
-                                          "new recipe", lineterm="", n=0))
-    say("resuming with a changed recipe (--allow-recipe-change):\n" + diff)
-    return new_text
-
-
-def _log_sparsity(model, ctx: Context, say, when: str) -> None:
+def _log_sparsity(model, say: Say, when: str) -> None:
     """Per-layer zeros of every prunable weight (printed when the model has any sparsity)."""
     from engine.pruning import format_table, sparsity_table
 
@@ -434,7 +401,7 @@ def _log_sparsity(model, ctx: Context, say, when: str) -> None:
         say(f"per-layer sparsity at the {when} of training:\n" + format_table(rows))
 
 
-def _check_masks_agree(ctx: Context, say) -> None:
+def _check_masks_agree(ctx: Context, say: Say) -> None:
     """Under DDP: every rank's masks must be identical (a hash per rank, compared on all ranks)."""
     import hashlib
 
@@ -451,15 +418,7 @@ def _check_masks_agree(ctx: Context, say) -> None:
     say(f"masks identical on all {len(hashes)} ranks (sha256 {hashes[0][:16]})")
 
 
-def _write_run_files(save_dir: Path, a: TrainArgs, hyp: dict, dataset: Any, data: Any) -> None:
-    """hyp.yaml, opt.yaml and labels.jpg, as YOLOv5 writes them at the start of a run."""
-    from engine.run_files import write_args, write_labels_plot
-
-    write_args(save_dir, a, hyp)
-    write_labels_plot(save_dir, dataset, list(data.names))
-
-
-def _finish(s: Session, recipe_text: str, say) -> None:
+def _finish(s: Session, recipe_text: str, say: Say) -> None:
     """Stripped checkpoints (``ck.strip_checkpoint``), the final validation table and plots, results.png.
 
     Every step can run again (stripping is idempotent, the rest is rewritten), and ``last.pt`` is stripped last:
@@ -477,4 +436,3 @@ def _finish(s: Session, recipe_text: str, say) -> None:
     png = plot_results(s.save_dir / "results.csv")
     ck.strip_checkpoint(wdir / "last.pt", checkpoint_recipe=recipe_text)
     say(f"done: {wdir / 'last.pt'}, {wdir / 'best.pt'}" + (f", {png}" if png else ""))
-

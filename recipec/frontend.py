@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recipec.diagnostics import Diagnostic, error, warning
 from recipec.ir.recipe import Recipe
 from recipec.span import Span
+
+if TYPE_CHECKING:
+    from recipec.check.model import ModelFacts
 
 
 @dataclass
@@ -45,13 +49,13 @@ def read_source(source: str | Path) -> tuple[str | None, list[Diagnostic]]:
 
 
 def compile_recipe(source: str | Path, *, text: str | None = None, overrides: dict[str, float] | None = None,
-                   checks: bool = True, model: str | None = "auto") -> CompileResult:
+                   checks: bool = True, model: str | ModelFacts | None = "auto") -> CompileResult:
     """Compile a recipe file (or `text`, reported under the name `source`) to the IR.
 
     `overrides` replace top-level variables before evaluation (like SparseML's recipe args), so
     every `eval()` that depends on them follows. `checks=False` skips the rule catalog (only
-    parse/lowering diagnostics). `model` is passed to the model-aware checks ("auto", "none",
-    "yolov5n".."yolov5x").
+    parse/lowering diagnostics). `model` is passed to the model-aware checks: "auto", "none",
+    "yolov5n".."yolov5x" (bundled facts), or the `ModelFacts` of the caller's model.
     """
     from recipec.ir.lower import lower
     from recipec.syntax.loader import load

@@ -27,6 +27,7 @@ from recipec.check import (
     unused_variables,
     update_frequency,
 )
+from recipec.check.model import ModelFacts
 from recipec.diagnostics import Diagnostic
 
 RULES = (
@@ -52,7 +53,8 @@ RULES = (
 )
 
 
-def run_checks(recipe, model: str | None = "auto") -> list[Diagnostic]:
+def run_checks(recipe, model: str | ModelFacts | None = "auto") -> list[Diagnostic]:
+    """Every rule's findings; `model`: a bundled model's name, "auto", "none", or the caller's `ModelFacts`."""
     out: list[Diagnostic] = []
     for rule in RULES:
         out.extend(rule.check(recipe, model))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 INF = math.inf
-LR_KINDS = ("SetLearningRateModifier", "LearningRateFunctionModifier", "LearningRateModifier")
 GRADUAL_PRUNING = ("GMPruningModifier", "MagnitudePruningModifier", "GlobalMagnitudePruningModifier",
                    "MovementPruningModifier", "MFACPruningModifier", "OBSPruningModifier",
                    "StructuredPruningModifier")

@@ -1,7 +1,10 @@
-"""Which YOLOv5 the model-aware rules check against, and its names (from `yolo.names`, no torch).
+"""Which model the model-aware rules check against: its facts (`ModelFacts`), never the model itself.
 
-The names come from `yolo_names.json`, a snapshot of `yolo.names` for every candidate below
-(regenerate with `python -m recipec.check.write_names`; a test holds it equal to `yolo.names`).
+The front end knows a model only through `ModelFacts` (parameter and module names, prunable
+parameters, optimizer groups): plain data, no torch, no `yolo`. The bundled YOLOv5 facts are
+`yolo_names.json`, which the CLI layer writes from `yolo.names` for every candidate below
+(`python -m recipec.commands.model_facts`; a test holds it equal to `yolo.names`). A caller with
+another model passes its own `ModelFacts` as `model`.
 
 `--model yolov5n|s|m|l|x` (optionally `-v5` for the 2021 v5.0 layout) picks one; `none` skips
 the model checks; `auto` (the default) checks against yolov5s, or against the bundled variant
@@ -42,33 +45,28 @@ class Names(tuple):
 
 
 @dataclass(frozen=True)
-class ModelNames:
+class ModelFacts:
+    """What the model-aware checks know of a model: its name, parameter and module names (as the
+    state dict names them), the prunable parameters, and the number of optimizer param groups."""
+
     cfg: str
     params: Names
     modules: Names
     prunable: Names
     num_groups: int = 3
 
+    @classmethod
+    def from_lists(cls, cfg: str, params, modules, prunable, num_groups: int = 3) -> ModelFacts:
+        return cls(cfg, Names(params), Names(modules), Names(prunable), num_groups)
+
 
 TABLE = Path(__file__).with_name("yolo_names.json")
 
 
-def build_table() -> dict:
-    """Names of every candidate model from `yolo.names` (the source of truth), as plain data."""
-    import yolo.names as yn
-
-    return {c: {"params": yn.param_names(c), "modules": yn.module_names(c),
-                "prunable": yn.prunable_param_names(c)} for c in CANDIDATES}
-
-
-def write_table() -> None:
-    TABLE.write_text(json.dumps(build_table(), separators=(",", ":")) + "\n", encoding="utf-8")
-
-
 @lru_cache(maxsize=1)
 def _table() -> dict:
-    """`yolo_names.json`: a snapshot of `yolo.names` (a test keeps it equal), read in well under a
-    millisecond where importing and running `yolo.names` costs ~20 ms of every lint."""
+    """`yolo_names.json`: the bundled YOLOv5s' facts, read in well under a millisecond where
+    importing and running `yolo.names` costs ~20 ms of every lint."""
     try:
         return json.loads(TABLE.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -76,14 +74,12 @@ def _table() -> dict:
 
 
 @lru_cache(maxsize=None)
-def names_for(cfg: str) -> ModelNames:
+def names_for(cfg: str) -> ModelFacts | None:
+    """The bundled facts of `cfg` (one of `CANDIDATES`), None when there are none."""
     row = _table().get(cfg)
     if row is None:
-        import yolo.names as yn
-
-        row = {"params": yn.param_names(cfg), "modules": yn.module_names(cfg),
-               "prunable": yn.prunable_param_names(cfg)}
-    return ModelNames(cfg, Names(row["params"]), Names(row["modules"]), Names(row["prunable"]))
+        return None
+    return ModelFacts.from_lists(cfg, row["params"], row["modules"], row["prunable"])
 
 
 
@@ -127,6 +123,8 @@ def recipe_names(recipe) -> list[tuple[object, str, str, object]]:
 
 def _hits(cfg: str, entries) -> int:
     mn = names_for(cfg)
+    if mn is None:
+        return -1
     return sum(matches(e, mn.modules if f in MODULE_FIELDS else mn.params) for _, f, e, _ in entries)
 
 
@@ -136,8 +134,11 @@ def _could_be_yolo(entry: str) -> bool:
     return body.lstrip("^").startswith(("model", "module.model"))
 
 
-def select(recipe, model: str | None) -> tuple[ModelNames | None, list[Diagnostic]]:
-    """The model to check against, or None (with a note when auto skipped)."""
+def select(recipe, model: str | ModelFacts | None) -> tuple[ModelFacts | None, list[Diagnostic]]:
+    """The model to check against, or None (with a note when auto skipped). `model`: the facts of
+    the model itself, or the name of a bundled one, `auto`, or `none`."""
+    if isinstance(model, ModelFacts):
+        return model, []
     if model is None or model == "none":
         return None, []
     entries = recipe_names(recipe)

@@ -106,7 +106,7 @@ def predict(
         fail(f"weights file not found: {weights} (nothing is downloaded; pass the path of a .pt or .onnx file)")
     model = _load(weights, device)
 
-    from engine.train import increment_dir
+    from recipec.commands.run_paths import increment_dir
     from yolo.predict import ImageError, detect, draw, load_image, summarize, yolo_label_lines
 
     save_dir = out if out is not None else (project / name if exist_ok else increment_dir(project, name))

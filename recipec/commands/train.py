@@ -1,4 +1,5 @@
-"""`recipec train`: sparse transfer learning of YOLOv5 driven by a recipe (engine.train does the work)."""
+"""`recipec train`: sparse transfer learning of YOLOv5 driven by a recipe (arguments checked here; `train_app`
+resolves and compiles, engine.train runs)."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def train(
 
     from engine.loop import NonFiniteLoss, Stopped
     from engine.train import TrainArgs, TrainError
-    from engine.train import train as run_train
+    from recipec.commands.train_app import run_training
 
     args = TrainArgs(data=data, weights=weights, recipe=recipe, epochs=epochs, imgsz=imgsz, batch=batch,
                      device=device, workers=workers, project=project, name=name,
@@ -86,7 +87,7 @@ def train(
                      overrides=overrides or None, init=init, exist_ok=exist_ok)
     out = sys.stderr if fmt == "json" else sys.stdout  # json: stdout holds the result object only
     try:
-        save_dir = run_train(args, log=lambda m: print(m, file=out, flush=True))
+        save_dir = run_training(args, log=lambda m: print(m, file=out, flush=True))
     except TrainError as e:
         _fail(str(e))
     except NonFiniteLoss as e:

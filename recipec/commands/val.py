@@ -156,7 +156,7 @@ def val(
         print(ds.scan.summary(), file=sys.stderr)
     save_dir = None
     if plots:
-        from engine.train import increment_dir
+        from recipec.commands.run_paths import increment_dir
 
         save_dir = project / name if exist_ok else increment_dir(project, name)
     from engine.progress import progress_callback

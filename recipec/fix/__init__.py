@@ -15,23 +15,8 @@ Which codes have a fixer, and what it does, is `recipec.diagnostics.codes.FIXES`
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
-from recipec.fix.edits import Edit, apply_edits, line_starts
-
-
-@dataclass(frozen=True)
-class Fix:
-    """The edits that resolve one diagnostic, a one-line description, and whether it is unsafe."""
-
-    code: str
-    title: str
-    edits: tuple[Edit, ...]
-    unsafe: bool = False
-
-    @property
-    def applicability(self) -> str:
-        return "unsafe" if self.unsafe else "safe"
+from recipec.fix.edits import Edit, Fix, apply_edits, line_starts
 
 
 def _fixers() -> Mapping:

@@ -31,6 +31,20 @@ class Edit:
         return cls(span.line, span.col, span.end_line, span.end_col, old, new)
 
 
+@dataclass(frozen=True)
+class Fix:
+    """The edits that resolve one diagnostic, a one-line description, and whether it is unsafe."""
+
+    code: str
+    title: str
+    edits: tuple[Edit, ...]
+    unsafe: bool = False
+
+    @property
+    def applicability(self) -> str:
+        return "unsafe" if self.unsafe else "safe"
+
+
 def line_starts(text: str) -> list[int]:
     """Offset of the first character of every line (index 0 = line 1)."""
     return [0] + [m.end() for m in _BREAK.finditer(text)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from recipec.fix.edits import Edit, text_at
+from recipec.fix.edits import Edit, Fix, text_at
 
 _TOKEN = re.compile(r"(?:^|(?<=\s))([-+]?(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)[eE][-+]?\d+)$")
 
@@ -39,7 +39,6 @@ def _reads_same(raw: str, new: str) -> bool:
 
 
 def fix(diag, text: str, starts, recipe):
-    from recipec.fix import Fix
 
     sp = diag.span
     if sp.line != sp.end_line:

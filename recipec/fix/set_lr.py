@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from recipec.fix.edits import Edit, text_at
+from recipec.fix.edits import Edit, Fix, text_at
 
 
 _ALIAS = re.compile(r"\*([^\s,\[\]{}]+)")
@@ -37,7 +37,6 @@ def _copyable(txt: str | None, text: str, starts, line: int) -> bool:
 def fix(diag, text: str, starts, recipe):
     from recipec.check._util import fmt, window
     from recipec.check.set_lr_overwritten import overwrites
-    from recipec.fix import Fix
 
     if recipe is None:
         return None

@@ -10,11 +10,10 @@ Other unknown names (a guess by similarity) are left to the author.
 
 from __future__ import annotations
 
-from recipec.fix.edits import Edit, text_at
+from recipec.fix.edits import Edit, Fix, text_at
 
 
 def fix(diag, text: str, starts, recipe):
-    from recipec.fix import Fix
     from recipec.modifiers import REGISTRY, RENAMED
 
     old = text_at(text, diag.span, starts)

@@ -83,6 +83,10 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'recipec.modifiers' has no attribute {name!r}")
 
 
+# The kinds that write the learning rate (category "learning_rate"; a test holds this equal to the specs'), the
+# one table the planner, the checks and the engine's LR runtime share.
+LR_KINDS: tuple[str, ...] = ("LearningRateFunctionModifier", "SetLearningRateModifier", "LearningRateModifier")
+
 # Tag names found in real recipes that SparseML does not register, and what was meant.
 RENAMED: dict[str, str] = {
     "GradualKSModifier": "GMPruningModifier",
@@ -91,4 +95,4 @@ RENAMED: dict[str, str] = {
     "LegacyGMPruningModifier": "GMPruningModifier",
 }
 
-__all__ = ["REGISTRY", "RENAMED", "MODULES", "ModifierSpec"]
+__all__ = ["REGISTRY", "RENAMED", "MODULES", "LR_KINDS", "ModifierSpec"]

@@ -8,12 +8,12 @@
 
 from recipec.plan.clock import epoch_array, epoch_at, first_step_at_or_after
 from recipec.plan.manager import PlanItem, manager_order
-from recipec.plan.model import ModifierSpan, Plan, PruningSchedule, WeightDecayWrite
+from recipec.plan.model import PLAN_VERSION, ModifierSpan, Plan, PruningSchedule, WeightDecayWrite
 from recipec.plan.qat import QAT_STATES, QatSchedule
 from recipec.plan.simulate import simulate
 
 __all__ = [
-    "Plan", "PruningSchedule", "QatSchedule", "WeightDecayWrite", "ModifierSpan", "PlanItem",
+    "Plan", "PLAN_VERSION", "PruningSchedule", "QatSchedule", "WeightDecayWrite", "ModifierSpan", "PlanItem",
     "QAT_STATES", "simulate", "manager_order", "epoch_at", "epoch_array",
     "first_step_at_or_after",
 ]

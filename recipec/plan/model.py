@@ -15,6 +15,10 @@ import numpy as np
 from recipec.plan.clock import epoch_at as _epoch_at
 from recipec.plan.qat import QatSchedule
 
+# The version of the Plan's meaning (its fields and what each step's values stand for). Checkpoints record the
+# version of the plan they were trained with (`plan_version`); bump it when a field changes meaning.
+PLAN_VERSION = 1
+
 
 @dataclass(frozen=True)
 class PruningSchedule:
@@ -126,7 +130,8 @@ class Plan:
       the optimizer's own value);
     * `lr` is the (total_steps, num_groups) float64 table behind `lr_at` (read-only);
     * `diagnostics`: plan-level findings (RC5xx) when built by `build_plan`; `problems`: the
-      modifiers left out because SparseML would fail on them.
+      modifiers left out because SparseML would fail on them;
+    * `version`: `PLAN_VERSION` of the code that built it (checkpoints store it as `plan_version`).
     """
 
     steps_per_epoch: int
@@ -141,6 +146,7 @@ class Plan:
     modifiers: tuple[ModifierSpan, ...]
     diagnostics: tuple = ()
     problems: tuple[tuple[int, str], ...] = ()  # (file index, why SparseML would fail there)
+    version: int = PLAN_VERSION
 
     def epoch_at(self, step: int) -> float:
         """The float epoch SparseML's clock shows before optimizer step `step`."""

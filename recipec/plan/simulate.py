@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from recipec.modifiers import LR_KINDS
 from recipec.plan.clock import epoch_array
 from recipec.plan.lr_modifiers import lr_function_ops, lr_function_window, set_lr_ops, set_lr_step
 from recipec.plan.lr_ops import combine_lr
@@ -27,7 +28,6 @@ LR_FUNCTION = "LearningRateFunctionModifier"
 SET_LR = "SetLearningRateModifier"
 LR_SCHEDULER = "LearningRateModifier"
 SET_WD = "SetWeightDecayModifier"
-LR_KINDS = (LR_FUNCTION, SET_LR, LR_SCHEDULER)
 QAT_KINDS = ("QuantizationModifier", "LegacyQuantizationModifier")
 POINT_KINDS = (SET_LR, SET_WD, "SetParamModifier")
 

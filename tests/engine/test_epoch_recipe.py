@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.train import epoch_recipe
+from recipec.commands.default_recipe import epoch_recipe
 from recipec.frontend import compile_recipe
 from recipec.plan import build_plan
 

@@ -12,7 +12,8 @@ from torch import nn
 
 from engine import loop, optim
 from engine.ema import ModelEMA
-from engine.runtime import RUNTIMES, Context, MaskRegistry, Runtime, ModifierError, build_runtimes
+from engine.runtime import Context, MaskRegistry, ModifierError, Runtime
+from engine.runtime_registry import RUNTIMES, build_runtimes
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Spec:
 
 @dataclass
 class Sched:
-    modifier_index: int
+    index: int
     update_steps: dict
     start_step: int
     end_step: int | None
@@ -145,8 +146,6 @@ def test_unknown_kind_and_unmatched_params():
 
 def test_registry_matches_front_end_runnable():
     """Every kind the front end marks runnable has a runtime, and nothing else does."""
-    import engine.runtime_pruning  # noqa: F401
-    import engine.runtime_qat  # noqa: F401
     from recipec.modifiers import REGISTRY
 
     runnable = {k for k, cls in REGISTRY.items() if getattr(cls, "runnable", False)}

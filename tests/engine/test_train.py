@@ -19,6 +19,7 @@ import torch
 
 from engine import checkpoint as ck
 from engine import train as T
+from recipec.commands.train_app import run_training
 from engine.loop import RESULT_COLUMNS, STOP_ENV, Stopped
 
 RECIPE_A = """num_epochs: 2
@@ -102,7 +103,7 @@ def run_a(work):
     mp.setattr(T, "build_optimizer", recording)
     logs: list[str] = []
     try:
-        out = T.train(args(tmp, data, tmp / "a.yaml", "a"), log=logs.append)
+        out = run_training(args(tmp, data, tmp / "a.yaml", "a"), log=logs.append)
     finally:
         mp.undo()
     return out, lrs, logs
@@ -164,12 +165,12 @@ def run_b(work, run_a):
     mp.setenv(STOP_ENV, "3")
     try:
         with pytest.raises(Stopped):
-            T.train(args(tmp, data, tmp / "b.yaml", "b", weights=str(a_last)), log=lambda m: None)
+            run_training(args(tmp, data, tmp / "b.yaml", "b", weights=str(a_last)), log=lambda m: None)
     finally:
         mp.undo()
     stopped = ck.load_checkpoint(tmp / "runs" / "b" / "weights" / "last.pt")
     logs: list[str] = []
-    out = T.train(args(tmp, data, tmp / "b.yaml", "b", resume=str(tmp / "runs" / "b")), log=logs.append)
+    out = run_training(args(tmp, data, tmp / "b.yaml", "b", resume=str(tmp / "runs" / "b")), log=logs.append)
     return a_last, stopped, out, logs
 
 
@@ -208,7 +209,7 @@ def test_qat_twice_is_refused(work, run_b):
     tmp, data = work
     _, _, out, _ = run_b
     with pytest.raises(T.TrainError, match="Quantization can not be applied more than once"):
-        T.train(args(tmp, data, tmp / "b.yaml", "twice", weights=str(out / "weights" / "last.pt")),
+        run_training(args(tmp, data, tmp / "b.yaml", "twice", weights=str(out / "weights" / "last.pt")),
                 log=lambda m: None)
 
 
@@ -220,7 +221,7 @@ def test_recipe_change_on_resume_refused(work, run_b):
     ck.save_checkpoint(tmp / "fake_last.pt", stopped)
     (tmp / "b2.yaml").write_text(RECIPE_B.replace("init_lr: 0.005", "init_lr: 0.004"))
     with pytest.raises(T.TrainError, match="allow-recipe-change"):
-        T.train(args(tmp, data, tmp / "b2.yaml", "b", resume=str(tmp / "fake_last.pt")), log=lambda m: None)
+        run_training(args(tmp, data, tmp / "b2.yaml", "b", resume=str(tmp / "fake_last.pt")), log=lambda m: None)
 
 
 def test_checkpoint_masks_held_without_pruning_modifiers(work, run_a):
@@ -229,7 +230,7 @@ def test_checkpoint_masks_held_without_pruning_modifiers(work, run_a):
     (tmp / "plain.yaml").write_text("num_epochs: 1\nmodifiers:\n  - !EpochRangeModifier\n    start_epoch: 0\n"
                                     "    end_epoch: eval(num_epochs)\n")
     logs: list[str] = []
-    out = T.train(args(tmp, data, tmp / "plain.yaml", "plain", weights=str(a_last)), log=logs.append)
+    out = run_training(args(tmp, data, tmp / "plain.yaml", "plain", weights=str(a_last)), log=logs.append)
     assert any("no pruning modifiers detected" in m for m in logs)
     assert any("holding the checkpoint's masks" in m for m in logs)
     a = ck.load_checkpoint(a_last)

@@ -10,6 +10,8 @@ import sys
 import pytest
 
 from engine import train as T
+from recipec.commands import run_paths
+from recipec.commands import train_app as A
 
 
 def cli(*argv, env=None):
@@ -73,7 +75,7 @@ def test_epochs_needs_num_epochs_variable(data, tmp_path):
     fixed = tmp_path / "fixed.yaml"
     fixed.write_text("modifiers:\n  - !EpochRangeModifier\n    start_epoch: 0\n    end_epoch: 3\n")
     with pytest.raises(T.TrainError, match="no `num_epochs` variable"):
-        T.compile_recipe_text(str(fixed), fixed.read_text(), 5)
+        A.compile_for_training(str(fixed), fixed.read_text(), 5)
 
 
 def test_head_reinitialised_for_other_nc(data, external_dir):
@@ -83,16 +85,16 @@ def test_head_reinitialised_for_other_nc(data, external_dir):
     a = T.TrainArgs(data=str(data), weights=str(external_dir / "weights" / "yolov5n.pt"))
     from engine.start import load_start
 
-    model, start = load_start(a, None, load_data_yaml(data), logs.append)
+    model = load_start(a, None, load_data_yaml(data), logs.append).model
     assert model.nc == 3
     assert any("nc=80" in m and "nc=3" in m and "re-initialised" in m for m in logs)
 
 
 def test_increment_dir(tmp_path):
-    assert T.increment_dir(tmp_path, "exp") == tmp_path / "exp"
+    assert run_paths.increment_dir(tmp_path, "exp") == tmp_path / "exp"
     (tmp_path / "exp").mkdir()
     (tmp_path / "exp2").mkdir()
-    assert T.increment_dir(tmp_path, "exp") == tmp_path / "exp3"
+    assert run_paths.increment_dir(tmp_path, "exp") == tmp_path / "exp3"
 
 
 def test_find_resume_latest_and_folder(tmp_path):
@@ -103,24 +105,25 @@ def test_find_resume_latest_and_folder(tmp_path):
         p.parent.mkdir(parents=True)
         p.write_bytes(b"x")
         os.utime(p, (t, t))
-    assert T.find_resume("", str(tmp_path)) == tmp_path / "exp2" / "weights" / "last.pt"
-    assert T.find_resume(str(tmp_path / "exp"), str(tmp_path)) == tmp_path / "exp" / "weights" / "last.pt"
+    assert run_paths.find_resume("", str(tmp_path)) == tmp_path / "exp2" / "weights" / "last.pt"
+    assert run_paths.find_resume(str(tmp_path / "exp"), str(tmp_path)) == tmp_path / "exp" / "weights" / "last.pt"
+    assert run_paths.find_resume("", str(tmp_path / "empty")) is None
     with pytest.raises(T.TrainError, match="no last.pt"):
-        T.find_resume("", str(tmp_path / "empty"))
+        A._resume(T.TrainArgs(resume="", project=str(tmp_path / "empty")))
 
 
 def test_recipe_change_allowed_prints_what_moved():
     logs: list[str] = []
     old = "a: 1\nb: 2\n"
-    assert T._check_recipe_change({"recipe": old}, old, False, logs.append) == old
+    assert A.check_recipe_change({"recipe": old}, old, False, logs.append) == old
     with pytest.raises(T.TrainError, match="allow-recipe-change"):
-        T._check_recipe_change({"recipe": old}, "a: 1\nb: 3\n", False, logs.append)
-    assert T._check_recipe_change({"recipe": old}, "a: 1\nb: 3\n", True, logs.append) == "a: 1\nb: 3\n"
+        A.check_recipe_change({"recipe": old}, "a: 1\nb: 3\n", False, logs.append)
+    assert A.check_recipe_change({"recipe": old}, "a: 1\nb: 3\n", True, logs.append) == "a: 1\nb: 3\n"
     assert "-b: 2" in logs[-1] and "+b: 3" in logs[-1]
 
 
 def test_zoo_stub_weights_follow_transfer_rule(data, external_dir, tmp_path, monkeypatch):
-    from engine.start import load_start
+    from engine.start import StartError, load_start
     from yolo.data.yaml import load_data_yaml
 
     stub = "zoo:cv/detection/yolov5-n/pytorch/ultralytics/coco/pruned_quant-none"
@@ -131,9 +134,9 @@ def test_zoo_stub_weights_follow_transfer_rule(data, external_dir, tmp_path, mon
     monkeypatch.setenv("RECIPEC_ZOO_DIR", str(tmp_path))
     logs: list[str] = []
     a = T.TrainArgs(data=str(data), weights=stub, recipe="recipes/my_transfer.yaml")
-    model, _ = load_start(a, None, load_data_yaml(data), logs.append)
+    model = load_start(a, None, load_data_yaml(data), logs.append).model
     assert model.nc == 3 and any("model.ckpt.pt" in m for m in logs)
-    with pytest.raises(T.StartError, match="model.pt"):
+    with pytest.raises(StartError, match="model.pt"):
         load_start(T.TrainArgs(data=str(data), weights=stub, recipe="ft.yaml"), None, load_data_yaml(data),
                    logs.append)
 
@@ -141,13 +144,13 @@ def test_zoo_stub_weights_follow_transfer_rule(data, external_dir, tmp_path, mon
 def test_epochs_too_short_for_the_seed_recipe_names_the_fix():
     seed = T.Path(__file__).resolve().parents[2] / "examples/recipes/yolov5s_transfer_pruned_quantized.yaml"
     with pytest.raises(T.TrainError) as e:
-        T.compile_recipe_text(str(seed), seed.read_text(), 2, say=lambda m: None)
+        A.compile_for_training(str(seed), seed.read_text(), 2, say=lambda m: None)
     first = str(e.value).splitlines()[0]
     assert first == ("--epochs 2: warmup_epochs (2) + qat_epochs (2) do not fit in 2 epochs: lower them, "
                      "e.g. --set warmup_epochs=1 --set qat_epochs=1")
     assert "recipec lint" not in str(e.value)
-    recipe, _ = T.compile_recipe_text(str(seed), seed.read_text(), 2, say=lambda m: None,
-                                      overrides={"warmup_epochs": 1, "qat_epochs": 1})
+    recipe, _ = A.compile_for_training(str(seed), seed.read_text(), 2, say=lambda m: None,
+                                       overrides={"warmup_epochs": 1, "qat_epochs": 1})
     assert recipe.variables["num_epochs"].value == 2
 
 

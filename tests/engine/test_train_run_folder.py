@@ -10,6 +10,7 @@ import yaml
 
 from engine import checkpoint as ck
 from engine import train as T
+from recipec.commands.train_app import run_training
 from recipec.cli import main
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -44,7 +45,7 @@ def qat_run(tmp_path_factory):
     a = T.TrainArgs(data=str(data), weights="yolov5n", recipe=str(tmp / "q.yaml"), imgsz=64, batch=2, workers=0,
                     project=str(tmp / "runs"), name="q", seed=0, progress=False)
     logs: list[str] = []
-    out = T.train(a, log=logs.append)
+    out = run_training(a, log=logs.append)
     return tmp, data, out, logs
 
 
@@ -64,7 +65,7 @@ def test_final_checkpoints_stripped_and_not_resumable(qat_run):
     assert d["stripped"] and d["optimizer"] is None and d["runtime"] is None and d["ema"] is None
     assert d["qat"]["state"]["fake_quant"]  # the QAT state survives stripping
     with pytest.raises(T.TrainError, match="finished run.*nothing to resume.*--weights"):
-        T.train(T.TrainArgs(resume=str(out), project=str(out.parent), progress=False), log=lambda m: None)
+        run_training(T.TrainArgs(resume=str(out), project=str(out.parent), progress=False), log=lambda m: None)
 
 
 def test_val_of_best_pt_reproduces_its_results_row(qat_run, capsys, monkeypatch, tmp_path):

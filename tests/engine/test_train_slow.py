@@ -17,6 +17,7 @@ import torch
 
 from engine import checkpoint as ck
 from engine import train as T
+from recipec.commands.train_app import run_training
 from engine.loop import STOP_ENV, Stopped
 
 pytestmark = pytest.mark.slow
@@ -65,7 +66,7 @@ def targs(tmp, data, name, **kw):
 @pytest.fixture(scope="module")
 def full(work):
     tmp, data = work
-    out = T.train(targs(tmp, data, "full"), log=lambda m: None)
+    out = run_training(targs(tmp, data, "full"), log=lambda m: None)
     return ck.load_checkpoint(out / "weights" / "last.pt")
 
 
@@ -85,10 +86,10 @@ def test_stop_then_resume_equals_uninterrupted(work, full, stop):
     os.environ[STOP_ENV] = str(stop)
     try:
         with pytest.raises(Stopped):
-            T.train(targs(tmp, data, name), log=lambda m: None)
+            run_training(targs(tmp, data, name), log=lambda m: None)
     finally:
         del os.environ[STOP_ENV]
-    out = T.train(targs(tmp, data, name, resume=str(tmp / "runs" / name)), log=lambda m: None)
+    out = run_training(targs(tmp, data, name, resume=str(tmp / "runs" / name)), log=lambda m: None)
     assert_same(full, ck.load_checkpoint(out / "weights" / "last.pt"))
 
 

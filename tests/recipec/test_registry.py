@@ -138,9 +138,24 @@ def test_diagnostics_doc_in_sync():
 
 
 def test_yolo_names_snapshot_matches_yolo_names():
-    """recipec/check/yolo_names.json equals what yolo.names computes (regenerate: python -m recipec.check.write_names)."""
+    """recipec/check/yolo_names.json equals what yolo.names computes (regenerate: python -m
+    recipec.commands.model_facts)."""
     import json
 
     from recipec.check import model
+    from recipec.commands.model_facts import build_table
 
-    assert json.loads(model.TABLE.read_text(encoding="utf-8")) == model.build_table()
+    assert json.loads(model.TABLE.read_text(encoding="utf-8")) == build_table()
+
+
+def test_model_checks_take_the_callers_model_facts():
+    """The front end knows a model only through ModelFacts: a caller's own facts are checked against."""
+    from recipec.check.model import ModelFacts
+    from recipec.frontend import compile_recipe
+
+    text = ("modifiers:\n  - !EpochRangeModifier\n    start_epoch: 0\n    end_epoch: 2\n"
+            "  - !ConstantPruningModifier\n    params: [net.conv.weight]\n")
+    facts = ModelFacts.from_lists("tiny", ["net.conv.weight", "net.fc.weight"], ["net", "net.conv"], ["net.conv.weight"])
+    assert not [d for d in compile_recipe("r.yaml", text=text, model=facts).diagnostics if d.code.startswith("RC60")]
+    other = ModelFacts.from_lists("other", ["body.weight"], ["body"], ["body.weight"])
+    assert "RC602" in {d.code for d in compile_recipe("r.yaml", text=text, model=other).diagnostics}
