@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 
-from recipec.commands.lint import (COMPILE_OPTIONS, EXPLAIN_OPTIONS, LINT_OPTIONS, UsageError, compile_cmd, explain, lint,
-                                   list_codes)
+from recipec.commands.lint import (COMPILE_OPTIONS, EXPLAIN_OPTIONS, LINT_OPTIONS, UsageError, compile_cmd, explain,
+                                   lint, list_codes)
 
 
 def _options(table) -> dict:
