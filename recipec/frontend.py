@@ -7,6 +7,8 @@ otherwise it holds every modifier that could be built, and `.ok` says whether an
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,13 +41,36 @@ def read_source(source: str | Path) -> tuple[str | None, list[Diagnostic]]:
 
     path = str(source)
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
+        # Non-blocking open, then fstat of what was opened: a named pipe neither blocks nor gets read,
+        # and nothing can swap the file between the check and the read.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except IsADirectoryError:
-        return None, [error("RC001", "is a directory, not a recipe file", Span.point(path, 1, 1))]
+        return None, [_not_a_file(path, "is a directory")]
     except OSError as exc:
         return None, [error("RC001", f"cannot read the file: {exc.strerror or exc}", None)]
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = "is a directory" if stat.S_ISDIR(mode) else f"is not a regular file (a {_file_kind(mode)})"
+        return None, [_not_a_file(path, what)]
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            data = fh.read(MAX_BYTES + 1)
+        except OSError as exc:
+            return None, [error("RC001", f"cannot read the file: {exc.strerror or exc}", None)]
     return decode(data, path)
+
+
+def _not_a_file(path: str, what: str) -> Diagnostic:
+    return error("RC001", f"{what}, not a recipe file", Span.point(path, 1, 1))
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "named pipe"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device")):
+        if test(mode):
+            return name
+    return "special file"
 
 
 def compile_recipe(source: str | Path, *, text: str | None = None, overrides: dict[str, float] | None = None,

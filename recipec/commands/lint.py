@@ -48,10 +48,13 @@ def _codes(spec: list[str] | None) -> tuple[str, ...]:
 
 
 def _expand(paths: list[str]) -> list[str]:
+    """Paths to lint: a folder stands for the recipe files (.yaml/.yml/.md) under it, and must hold some."""
     out = []
     for p in paths:
         if os.path.isdir(p):
             found = sorted(str(f) for f in Path(p).rglob("*") if f.suffix.lower() in RECIPE_SUFFIXES and f.is_file())
+            if not found:
+                raise UsageError(f"no recipe files ({', '.join(RECIPE_SUFFIXES)}) found in {p}")
             out.extend(found)
         elif os.path.exists(p):
             out.append(p)

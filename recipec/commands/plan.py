@@ -130,6 +130,8 @@ def plan(
     sources = {str(recipe): res.recipe.text if res.recipe is not None else ""}
     if res.diagnostics:
         _print_diags(res.diagnostics, sources)
+    if any(d.code == "RC001" for d in res.diagnostics):  # unreadable: a folder, a named pipe...
+        raise typer.Exit(2)
     if not res.ok:
         hint = None
         if epochs is not None and res.recipe is not None:  # fine as written, broken by --epochs?
