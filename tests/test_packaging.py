@@ -59,10 +59,10 @@ def test_lint_and_plan_take_a_shipped_name(tmp_path, monkeypatch):
 
 
 def test_train_takes_a_shipped_name(tmp_path, monkeypatch):
-    from engine.train import TrainArgs, _recipe_source
+    from recipec.commands.train_app import recipe_source
 
     monkeypatch.chdir(tmp_path)
-    path, text = _recipe_source(TrainArgs(recipe="demo_dense.yaml"))
+    path, text = recipe_source("demo_dense.yaml")
     assert Path(path) == recipe_path("demo_dense.yaml") and text == recipe_path("demo_dense.yaml").read_text()
 
 
