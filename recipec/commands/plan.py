@@ -98,7 +98,7 @@ def plan(
     if steps_per_epoch is None:
         if data is None or batch is None:
             _usage("give --steps-per-epoch S, or --data DATA.yaml with --batch B")
-        from recipec.plan.dataset import DatasetError, steps_per_epoch_from_data
+        from recipec.commands.plan_data import DatasetError, steps_per_epoch_from_data
 
         try:
             steps_per_epoch = steps_per_epoch_from_data(data, batch)

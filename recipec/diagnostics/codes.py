@@ -164,7 +164,41 @@ CATALOG: dict[str, CodeInfo] = {
                       "still changing sparsity."),
     "RC404": CodeInfo("no epoch range", "The recipe has no EpochRangeModifier; the run length comes from the "
                       "other modifiers."),
-    # -- RC5xx: reserved for plan-level checks (recipec/plan) -------------------------------------------
+    # -- RC5xx: plan-level checks (recipec/plan/checks.py; they depend on steps_per_epoch) -------------
+    "RC501": CodeInfo("window-rounds-to-zero-steps", "The modifier's start and end fall on the same optimizer step "
+                      "at this steps_per_epoch, so it starts and ends in one update: an LR function writes one "
+                      "value, a pruning modifier jumps straight to final_sparsity."),
+    "RC502": CodeInfo("lr-uncovered-tail", "LR modifiers drive the LR earlier in the run but none acts on the last "
+                      "steps. SparseML (and YOLOv5 with a recipe) then holds the last value written; the native "
+                      "scheduler is disabled, so nothing decays the LR there."),
+    "RC503": CodeInfo("final-sparsity-never-applied", "A pruning modifier applies final_sparsity only at the first "
+                      "step with epoch >= end_epoch. When that step lies at or past the end of the run (the "
+                      "manager's max_epochs), the final target is never applied."),
+    "RC504": CodeInfo("pruning-update-frequency-too-coarse", "With this update_frequency the regular updates stop "
+                      "far below final_sparsity and the end update jumps the rest of the way in one step."),
+    "RC505": CodeInfo("modifier-starts-after-end", "The modifier starts at or after the end of the run (max_epochs), "
+                      "so it never acts. With --epochs, a start that does not depend on num_epochs stays where it "
+                      "was while the end of the run moves."),
+    "RC506": CodeInfo("set-lr-overwritten", "SetLearningRateModifier writes once. Another LR modifier that is still "
+                      "running (and runs later in the manager order) overwrites the value on the following step, so "
+                      "the set LR is used for only a few steps."),
+    "RC507": CodeInfo("lr-off-grid-end", "The LR function's end_epoch does not fall on a step. SparseML evaluates "
+                      "the function at the first step past the end, beyond final_lr, and holds that extrapolated "
+                      "value."),
+    "RC508": CodeInfo("inverse-cubic-off-grid-end", "inverse_cubic with an end_epoch between two steps: at the end "
+                      "step x > 1 and SparseML 1.8 computes a complex number and crashes (TypeError). recipec "
+                      "applies the intended final_sparsity there."),
+    "RC509": CodeInfo("pruning-zero-length-window", "start_epoch == end_epoch divides by zero in SparseML's "
+                      "interpolation (ZeroDivisionError at the first update). It is not a one-shot prune."),
+    "RC510": CodeInfo("several-quantization-modifiers", "More than one QuantizationModifier: the plan follows the "
+                      "earliest one."),
+    "RC511": CodeInfo("modifier-fails-at-runtime", "SparseML would raise while running this modifier at this "
+                      "steps_per_epoch or with this optimizer (for example a StepLR step_size that rounds to 0 "
+                      "steps, a MultiStepLR milestone outside (start_epoch, end_epoch), a cyclic_linear cycle of at "
+                      "most one step, a SetWeightDecayModifier param group the optimizer does not have). The plan "
+                      "leaves the modifier's effect out."),
+    "RC512": CodeInfo("no-run-length", "No modifier sets an epoch, so the manager's max_epochs is undefined and the "
+                      "plan has no steps. Add an EpochRangeModifier."),
     # -- RC6xx: model-aware ----------------------------------------------------------------------------
     "RC601": CodeInfo("param group index", "`param_groups` index outside the model's optimizer groups "
                       "(YOLOv5: 0 = BatchNorm weights, 1 = other weights with decay, 2 = biases)."),
@@ -207,28 +241,3 @@ def explain(code: str) -> str | None:
         return None
     fix = fix_text(code)
     return f"{code.upper()}: {info.title}\n\n{info.explanation}" + (f"\n\n{fix}" if fix else "")
-
-
-def _register_plan_codes() -> None:
-    """Add the plan-level codes (RC5xx) owned by `recipec/plan/codes.py` to the catalog.
-
-    The file is loaded on its own (not through the `recipec.plan` package, whose import pulls in
-    numpy) so that `recipec lint` stays fast.
-    """
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "plan" / "codes.py"
-    if not path.is_file():
-        return
-    try:
-        spec = importlib.util.spec_from_file_location("recipec._plan_codes", path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        for code, (title, text) in getattr(mod, "PLAN_CODES", {}).items():
-            CATALOG.setdefault(code, CodeInfo(title, text))
-    except Exception:  # the plan area's file is optional here; lint must not fail on it
-        return
-
-
-_register_plan_codes()

@@ -1,9 +1,10 @@
 """Plan-level checks: findings that depend on steps_per_epoch and the run length (RC5xx).
 
 `plan_checks(plan, items, fixed_from_epochs=...)` yields `Diagnostic` values; codes and their
-documentation are in `codes.py`. They explain what the plan shows where SparseML's behaviour
-surprises (a SetLearningRate that lasts one step, an LR that overshoots after an off-grid end)
-and what never happens (a start after the end of the run, a final sparsity never applied).
+documentation are in the one catalog, `recipec/diagnostics/codes.py` (RC5xx). They explain what
+the plan shows where SparseML's behaviour surprises (a SetLearningRate that lasts one step, an LR
+that overshoots after an off-grid end) and what never happens (a start after the end of the run,
+a final sparsity never applied).
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ def test_data_and_batch(recipe, external_dir, tmp_path):
 
 
 def test_data_relative_path_txt_and_list(tmp_path, external_dir):
-    from recipec.plan.dataset import count_train_images, steps_per_epoch_from_data
+    from recipec.commands.plan_data import count_train_images, steps_per_epoch_from_data
 
     imgs = external_dir / "coco8" / "images"
     (tmp_path / "list.txt").write_text("\n".join(str(p) for p in sorted((imgs / "train").iterdir())) + "\n")

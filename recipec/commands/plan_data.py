@@ -1,4 +1,4 @@
-"""steps_per_epoch from an ultralytics data YAML, without torch: ceil(train images / batch).
+"""`recipec plan --data`: steps_per_epoch from an ultralytics data YAML, without torch: ceil(train images / batch).
 
 The YAML's `train` is a directory of images (searched recursively), a `.txt` file listing
 image paths (one per line; relative lines resolve against the file's folder), or a list of
