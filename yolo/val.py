@@ -180,6 +180,46 @@ def max_candidates(h: int, w: int, factor: int = 8) -> int:
     return max(factor * 3 * cells, 1000 if factor > 1 else 0)
 
 
+def _check_declared_output(path: str, imgsz: int | None) -> None:
+    """Refuse a graph whose first output, as declared or as ONNX shape inference derives it, is larger than a
+    detector's for its static input size (else `imgsz`) — before a session is made: onnxruntime folds a constant
+    output (a 250-byte file can declare 2M x 85) at session creation."""
+    import onnx
+
+    try:
+        proto = onnx.load(path, load_external_data=False)
+        proto = onnx.shape_inference.infer_shapes(proto)
+    except Exception:  # noqa: BLE001 - onnxruntime then reports what is wrong with the file
+        return
+    graph = proto.graph
+    inits = {i.name for i in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in inits]
+    if not inputs or not graph.output:
+        return
+
+    def dims(v):
+        return [d.dim_value if d.HasField("dim_value") else 0 for d in v.type.tensor_type.shape.dim]
+
+    din, dout = dims(inputs[0]), dims(graph.output[0])
+    if len(din) != 4 or len(dout) != 3:
+        return
+    h, w = (din[2], din[3]) if din[2] and din[3] else (imgsz, imgsz)
+    if h and w:
+        _check_rows(path, dout, h, w)
+
+
+def _check_rows(path: str, shape, h: int, w: int) -> None:
+    """Refuse an output (B, N, K) larger than a detector for an (h, w) input can produce (`max_candidates`,
+    `MAX_NC`): NMS on it would allocate without bound."""
+    n, k = int(shape[1]), int(shape[2])
+    lim = max_candidates(h, w)
+    if n > lim:
+        raise OutputTooLarge(f"{path}: the output has {n} candidates per image, more than {lim} for a {h}x{w} input "
+                             f"({max_candidates(h, w, factor=1)} for a YOLOv5): not a YOLOv5 detector's output")
+    if k - 5 > MAX_NC:
+        raise OutputTooLarge(f"{path}: the output has {k} values per candidate, more than 5 + {MAX_NC} classes")
+
+
 class OnnxModel:
     """An onnxruntime session as a `validate` callable: float32 (B, 3, H, W) -> (B, N, 5 + nc) tensor.
 
@@ -189,10 +229,11 @@ class OnnxModel:
     size are padded with zeros and the extra outputs dropped. onnxruntime is imported here only.
     """
 
-    def __init__(self, path: str | Path, providers: list[str] | None = None):
+    def __init__(self, path: str | Path, providers: list[str] | None = None, imgsz: int | None = None):
         import onnxruntime as ort
 
         self.path = str(path)
+        _check_declared_output(self.path, imgsz)  # before onnxruntime folds (allocates) any constant output
         self.session = ort.InferenceSession(self.path, providers=providers or ["CPUExecutionProvider"])
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
@@ -212,20 +253,6 @@ class OnnxModel:
         self.stride = max(self.strides) if self.strides else 32
         if len(out_shape) != 3:
             raise ValueError(f"{path}: expected a (B, N, 5 + nc) output, got {list(out_shape)}")
-        if self.fixed_hw is not None:  # a static output shape is checked before anything runs
-            self._check_output([d if isinstance(d, int) else 0 for d in out_shape], *self.fixed_hw)
-
-    def _check_output(self, shape, h: int, w: int) -> None:
-        """Refuse an output larger than a detector for an (h, w) input can produce (`max_candidates`, `MAX_NC`):
-        NMS on it would allocate without bound."""
-        n, k = int(shape[1]), int(shape[2])
-        lim = max_candidates(h, w)
-        if n > lim:
-            raise OutputTooLarge(f"{self.path}: the output has {n} candidates per image, more than {lim} for a "
-                                 f"{h}x{w} input ({max_candidates(h, w, factor=1)} for a YOLOv5): not a YOLOv5 "
-                                 "detector's output")
-        if k - 5 > MAX_NC:
-            raise OutputTooLarge(f"{self.path}: the output has {k} values per candidate, more than 5 + {MAX_NC} classes")
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         a = x.detach().cpu().float().numpy()
@@ -240,7 +267,7 @@ class OnnxModel:
             if y.ndim != 3:
                 raise RuntimeError(f"{self.path}: expected a (B, N, 5 + nc) output, got shape {list(y.shape)}")
             try:
-                self._check_output(y.shape, *a.shape[2:])
+                _check_rows(self.path, y.shape, *a.shape[2:])
             except OutputTooLarge as e:
                 raise RuntimeError(str(e)) from None
             ys.append(y)

@@ -107,7 +107,7 @@ def val(
         if not Path(weights).is_file():
             _fail(f"ONNX model not found: {weights}")
         try:
-            model = OnnxModel(weights)
+            model = OnnxModel(weights, imgsz=imgsz)
         except Exception as e:  # noqa: BLE001 - onnxruntime raises its own error types
             _fail(f"cannot load {weights} with onnxruntime: {e}")
         if model.fixed_hw is not None:  # a static input: every batch must have that shape

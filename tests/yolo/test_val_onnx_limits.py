@@ -27,11 +27,21 @@ def _constant_model(path, rows: int, value: float = 0.0, static: bool = True, nc
     return path
 
 
-def test_static_output_too_large_for_the_input_is_refused_at_load(tmp_path):
-    # The attack: 250 bytes declaring a 2M x 85 output (9.9 GB in val before the error).
+def test_static_output_too_large_for_the_input_is_refused_before_a_session(tmp_path, monkeypatch):
+    # The attack: 250 bytes declaring a 2M x 85 output (9.9 GB in val before the error; onnxruntime alone
+    # folds the constant into a 680 MB buffer when the session is made).
+    import onnxruntime
+
+    def no_session(*_a, **_k):
+        raise AssertionError("a session was made")
+
+    monkeypatch.setattr(onnxruntime, "InferenceSession", no_session)
     p = _constant_model(tmp_path / "big.onnx", 2_000_000)
     with pytest.raises(ValueError, match=r"2000000 candidates per image, more than .* for a 64x64 input"):
         OnnxModel(p)
+    dyn = _constant_model(tmp_path / "dyn.onnx", 2_000_000, static=False)  # dims inferred; val's --imgsz
+    with pytest.raises(ValueError, match=r"2000000 candidates per image, more than .* for a 640x640 input"):
+        OnnxModel(dyn, imgsz=640)
 
 
 def test_dynamic_output_too_large_is_refused_before_nms(tmp_path):
