@@ -9,6 +9,18 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("RECIPEC_SHARED", REPO.parent / "shared"))
+# Golden files are rewritten only on purpose: `RECIPEC_UPDATE_GOLDEN=1 python -m pytest tests/...`, then review the
+# diff. Without it a missing golden fails the test (it is never written and then compared with itself).
+UPDATE_GOLDEN = os.environ.get("RECIPEC_UPDATE_GOLDEN") == "1"
+
+
+def check_golden(path: Path, text: str, what: str = "output") -> None:
+    """Assert `text` equals the golden file `path` (written first only with RECIPEC_UPDATE_GOLDEN=1)."""
+    if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing golden {path.name}: run with RECIPEC_UPDATE_GOLDEN=1 and review it"
+    assert text == path.read_text(encoding="utf-8"), f"{what} changed ({path.name}); regenerate only if intended"
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""Fields shared by the gradual-magnitude family (GMP, Magnitude, GlobalMagnitude, Movement, MFAC, OBS).
+"""Fields shared by the gradual-magnitude family (GMP, Magnitude, GlobalMagnitude, Movement, MFAC, OBS), on top
+of the pruning window (`_pruning_window.py`: start_epoch, end_epoch, update_frequency, params).
 
 `init_sparsity` (float or `__FROM_PARAM__`) and `final_sparsity` (float in (0, 1), a list, or a
 `{sparsity: [params]}` dict with `params: []`) are interpolated with `inter_func` (linear, cubic,
@@ -9,19 +10,14 @@ tensorrt, or `[a, b]` blocks.
 
 from dataclasses import dataclass
 
-from recipec.modifiers.base import INTER_FUNCS, F, ModifierSpec
+from recipec.modifiers._pruning_window import PruningWindow
+from recipec.modifiers.base import INTER_FUNCS, F
 
 
 @dataclass(frozen=True, kw_only=True)
-class MagnitudeFields(ModifierSpec):
-    category = "pruning"
-
+class MagnitudeFields(PruningWindow):
     init_sparsity: object = F(kind="sparsity", required=True)
     final_sparsity: object = F(kind="sparsity", required=True)
-    start_epoch: float | None = F(kind="epoch", required=True)
-    end_epoch: float | None = F(kind="epoch", required=True)
-    update_frequency: float | None = F(kind="float", required=True)
-    params: object = F(kind="params", required=True)
     leave_enabled: bool = F(True, kind="bool")
     inter_func: str = F("cubic", kind="enum", choices=INTER_FUNCS)
     mask_type: object = F("unstructured", kind="mask_type")

@@ -10,19 +10,15 @@ Fails:   the same with `update_frequency: 2.5` (must be an integer)
 
 from dataclasses import dataclass
 
-from recipec.modifiers.base import F, ModifierSpec
+from recipec.modifiers._pruning_window import PruningWindow
+from recipec.modifiers.base import F
 
 
 @dataclass(frozen=True, kw_only=True)
-class ACDCPruningModifier(ModifierSpec):
+class ACDCPruningModifier(PruningWindow):
     kind = "ACDCPruningModifier"
-    category = "pruning"
 
     compression_sparsity: float | None = F(kind="float", required=True)
-    start_epoch: float | None = F(kind="epoch", required=True)
-    end_epoch: float | None = F(kind="epoch", required=True)
-    update_frequency: float | None = F(kind="float", required=True)
-    params: object = F(kind="params", required=True)
     global_sparsity: bool = F(True, kind="bool")
     leave_enabled: bool = F(True, kind="bool")
     momentum_buffer_reset: bool = F(True, kind="bool")

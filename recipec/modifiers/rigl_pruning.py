@@ -12,19 +12,15 @@ Fails:   the same with `sparsity_strategy: random`
 
 from dataclasses import dataclass
 
-from recipec.modifiers.base import F, ModifierSpec
+from recipec.modifiers._pruning_window import PruningWindow
+from recipec.modifiers.base import F
 
 
 @dataclass(frozen=True, kw_only=True)
-class RigLPruningModifier(ModifierSpec):
+class RigLPruningModifier(PruningWindow):
     kind = "RigLPruningModifier"
-    category = "pruning"
 
     final_sparsity: object = F(kind="sparsity", required=True)
-    start_epoch: float | None = F(kind="epoch", required=True)
-    end_epoch: float | None = F(kind="epoch", required=True)
-    update_frequency: float | None = F(kind="float", required=True)
-    params: object = F(kind="params", required=True)
     num_grads: int = F(1, kind="int")
     leave_enabled: bool = F(True, kind="bool")
     global_sparsity: bool = F(False, kind="bool")

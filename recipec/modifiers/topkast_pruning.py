@@ -10,20 +10,16 @@ Fails:   the same without `backward_sparsity`
 
 from dataclasses import dataclass
 
-from recipec.modifiers.base import F, ModifierSpec
+from recipec.modifiers._pruning_window import PruningWindow
+from recipec.modifiers.base import F
 
 
 @dataclass(frozen=True, kw_only=True)
-class TopKASTPruningModifier(ModifierSpec):
+class TopKASTPruningModifier(PruningWindow):
     kind = "TopKASTPruningModifier"
-    category = "pruning"
 
     forward_sparsity: float | None = F(kind="float", required=True)
     backward_sparsity: float | None = F(kind="float", required=True)
-    start_epoch: float | None = F(kind="epoch", required=True)
-    end_epoch: float | None = F(kind="epoch", required=True)
-    update_frequency: float | None = F(kind="float", required=True)
-    params: object = F(kind="params", required=True)
     global_sparsity: bool = F(True, kind="bool")
     leave_enabled: bool = F(True, kind="bool")
     mask_type: object = F("unstructured", kind="mask_type")

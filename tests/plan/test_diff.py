@@ -6,18 +6,17 @@ Regenerate the goldens only on purpose: `RECIPEC_UPDATE_GOLDEN=1 python -m pytes
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from conftest import check_golden
 from recipec.plan.diff import diff_texts
 from recipec.plan.render_diff import epoch_ranges, render_diff_json, render_diff_text
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden" / "diffs"
-UPDATE = os.environ.get("RECIPEC_UPDATE_GOLDEN") == "1"
 PAIRS = {  # name: (A, B, steps per epoch), paths relative to the repository
     "transfer_pruned_vs_quantized": ("examples/recipes/yolov5s_transfer_pruned.yaml",
                                      "examples/recipes/yolov5s_transfer_pruned_quantized.yaml", 7),
@@ -34,12 +33,7 @@ def _diff(a, b, S, **kw):
 def test_golden_diff(name, fmt):
     d = _diff(*PAIRS[name])
     text = render_diff_text(d) if fmt == "txt" else render_diff_json(d)
-    gold = GOLDEN / f"{name}.{fmt}"
-    if UPDATE:
-        GOLDEN.mkdir(parents=True, exist_ok=True)
-        gold.write_text(text)
-    assert gold.exists(), f"missing golden {gold.name}: run with RECIPEC_UPDATE_GOLDEN=1"
-    assert text == gold.read_text(), f"diff {name} changed; regenerate only if intended"
+    check_golden(GOLDEN / f"{name}.{fmt}", text, f"diff {name}")
 
 
 def test_first_differences_of_the_seed_pair():

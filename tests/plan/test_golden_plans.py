@@ -3,11 +3,11 @@
 Regenerate only on purpose: `RECIPEC_UPDATE_GOLDEN=1 python -m pytest tests/plan/test_golden_plans.py`.
 """
 
-import os
 from pathlib import Path
 
 import pytest
 
+from conftest import check_golden
 from recipec.frontend import compile_recipe
 from recipec.plan import build_plan
 from recipec.plan.render_json import plan_to_json
@@ -15,7 +15,6 @@ from recipec.plan.render_json import plan_to_json
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden" / "plans"
 S = 7
-UPDATE = os.environ.get("RECIPEC_UPDATE_GOLDEN") == "1"
 
 
 def recipes() -> list[Path]:
@@ -37,13 +36,7 @@ def test_golden_plan(path: Path):
     res = compile_recipe(path, model="none")
     assert res.recipe is not None, res.diagnostics
     text = plan_to_json(build_plan(res.recipe, S))
-    gold = GOLDEN / golden_name(path)
-    if UPDATE:
-        gold.write_text(text)
-    if not gold.exists() and gold.name.startswith("examples__"):
-        pytest.skip(f"no golden yet for {path.name}: run with RECIPEC_UPDATE_GOLDEN=1")
-    assert gold.exists(), f"missing golden {gold.name}: run with RECIPEC_UPDATE_GOLDEN=1"
-    assert text == gold.read_text(), f"plan of {path.name} changed; regenerate only if intended"
+    check_golden(GOLDEN / golden_name(path), text, f"the plan of {path.name}")
 
 
 def test_golden_dir_has_no_orphans():

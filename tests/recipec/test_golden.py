@@ -7,15 +7,14 @@ and review the diff.
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import pytest
 
+from conftest import check_golden
 from recipec.commands.lint import lint
 
 HERE = Path(__file__).resolve().parent / "golden"
-UPDATE = os.environ.get("RECIPEC_UPDATE_GOLDEN") == "1"
 SUFFIX = {"full": "txt", "concise": "txt", "json": "json", "sarif": "json", "github": "txt"}
 
 
@@ -25,7 +24,4 @@ def test_golden(fmt, monkeypatch):
     out = io.StringIO()
     rc = lint(["bad_recipe.yaml"], fmt=fmt, color=False, out=out)
     assert rc == 1
-    golden = HERE / f"bad_recipe.{fmt}.{SUFFIX[fmt]}"
-    if UPDATE or not golden.exists():
-        golden.write_text(out.getvalue(), encoding="utf-8")
-    assert out.getvalue() == golden.read_text(encoding="utf-8")
+    check_golden(HERE / f"bad_recipe.{fmt}.{SUFFIX[fmt]}", out.getvalue(), f"lint's {fmt} rendering")
