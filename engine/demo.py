@@ -188,14 +188,15 @@ def _evaluate(cfg: DemoConfig, model: Any, loader: Any, names: list[str], label:
     return {"map50": float(r["map50"]), "map50_95": float(r["map50_95"]), "images": int(r["images"])}
 
 
-def _export(model: Any, path: Path, cfg: DemoConfig, images: list[Path], meta: dict) -> tuple[dict, dict]:
+def _export(model: Any, path: Path, cfg: Any, images: list[Path], meta: dict,
+            require_boxes: bool = False) -> tuple[dict, dict]:
     import gzip
 
     from engine.export.onnx_export import export_onnx
     from engine.export.verify import verify
 
     info = export_onnx(model, path, imgsz=cfg.imgsz, batch=1, metadata=meta)
-    report = verify(path, model, images, imgsz=cfg.imgsz, threads=cfg.threads)
+    report = verify(path, model, images, imgsz=cfg.imgsz, threads=cfg.threads, require_boxes=require_boxes)
     raw = path.read_bytes()
     size = {"path": str(path), "bytes": len(raw), "gz_bytes": len(gzip.compress(raw, compresslevel=6)),
             "quantized": bool(info["quantized"])}
@@ -204,9 +205,10 @@ def _export(model: Any, path: Path, cfg: DemoConfig, images: list[Path], meta: d
 
 
 def export_both(res: DemoResult, cfg: Any, transfer: Path, exp: Path, prefix: str,
-                images: list[Path]) -> tuple[Any, Any]:
+                images: list[Path], require_boxes: bool = False) -> tuple[Any, Any]:
     """The transfer run's final QAT model to INT8 ONNX and its best pre-QAT checkpoint (`best_pruned.pt`: what one
-    would ship without QAT) to FP32 ONNX, both verified on `images`; returns (qat_model, float_model)."""
+    would ship without QAT) to FP32 ONNX, both verified on `images` (`require_boxes`: a verification that compared
+    no detection fails); returns (qat_model, float_model)."""
     from engine.export.load import load_for_export
     from yolo.checkpoint import load_model
 
@@ -218,7 +220,7 @@ def export_both(res: DemoResult, cfg: Any, transfer: Path, exp: Path, prefix: st
     exp.mkdir(parents=True, exist_ok=True)
     for key, model, src in (("int8", qat_model, final), ("fp32", float_model, res.runs["fp32_source"])):
         res.onnx[key], res.verify[key] = _export(model, exp / f"{prefix}_{key}.onnx", cfg, images,
-                                                 {"source_weights": str(src)})
+                                                 {"source_weights": str(src)}, require_boxes)
     return qat_model, float_model
 
 

@@ -37,10 +37,11 @@ from engine.demo import (DemoError, DemoResult, _evaluate, bench_both, check_rec
 # and bias warm-up 0.1 wipe out the COCO features on 128 images (coco128 mAP50 0.41 -> 0.25 before pruning
 # starts), and with them GMP squeezes 5 -> 75 % into 2 epochs (mAP50 0.09 at the end). One warm-up epoch, the
 # fine-tuning LR 0.0032 and 60 % on the backbone/neck (yolov5n is already narrow; SparseZoo's yolov5n models
-# were ~40-50 % sparse) give a start of 59 % sparsity at mAP50 0.39. 52 % keeps the transferred model (its re-initialised Detect head is dense) above 50 %.
+# were ~40-50 % sparse) give a start of 59 % sparsity at mAP50 0.39. At 55 % the transferred model
+# (its re-initialised Detect head is dense) keeps 54.6 % zeros; at 50 % it would drop to 49.7 %.
 PRUNE_SET: dict[str, float] = {"warmup_epochs": 1, "init_lr": 0.0032, "final_lr": 0.0005, "biases_warmup_lr": 0.01,
-                               "main_sparsity": 0.52}
-# Sparse transfer in 25 epochs of a few hundred images: the seed's init_lr 0.0032 (SparseML's fine-tuning
+                               "main_sparsity": 0.55}
+# Sparse transfer in 25-40 epochs of a few hundred images: the seed's init_lr 0.0032 (SparseML's fine-tuning
 # LR for 52 VOC epochs) leaves the re-initialised Detect head undertrained (mAP50 0.67 after 20 epochs); the
 # dense baseline's YOLOv5 default, 0.01, is used instead, so both runs get the same peak LR.
 TRANSFER_SET: dict[str, float] = {"init_lr": 0.01, "final_lr": 0.0005}
@@ -59,7 +60,7 @@ class RealDemoConfig:
     out: Path = Path("runs/demo")
     imgsz: int = 320
     batch: int = 16
-    epochs: int = 25                 # dense transfer and sparse transfer
+    epochs: int = 40                 # dense transfer and sparse transfer
     prune_epochs: int = 10
     seed: int = 0
     threads: int | None = None
@@ -268,7 +269,9 @@ def run_real_demo(cfg: RealDemoConfig, log: Callable[[str], None] = print,
 
     stage("4/5 export: INT8 ONNX (the final QAT model) and FP32 ONNX (the best pre-QAT checkpoint), verified on "
           "the data's val images")
-    qat_model, float_model = export_both(res, cfg, transfer, out / "export", "sparse_transfer", _val_images(data_yaml))
+    # real images and a trained model: a verification that compared no box is a failure, not a pass
+    qat_model, float_model = export_both(res, cfg, transfer, out / "export", "sparse_transfer", _val_images(data_yaml),
+                                         require_boxes=True)
     lap("export")
 
     stage("5/5 measure: mAP of every model on the data's val split, zeros kept, ONNX size and latency")

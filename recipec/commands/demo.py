@@ -55,7 +55,7 @@ def demo(
     sparse_weights: Path = typer.Option(None, "--sparse-weights", help="With --data: a pre-sparsified checkpoint "
                                         "to start from instead of pruning (e.g. one from SparseZoo)."),
     epochs: int = typer.Option(None, "--epochs", help="With --data: epochs of dense transfer and of sparse "
-                               "transfer, >= 4 (default 25)."),
+                               "transfer, >= 4 (default 40)."),
     batch: int = typer.Option(None, "--batch", "--batch-size", help="Images per batch (default 8; 16 with --data)."),
     val_fraction: float = typer.Option(0.2, "--val-fraction", help="With a VOC folder that has no split lists: "
                                        "the share of images held out for validation."),
