@@ -4,9 +4,8 @@ Each function maps the float epoch `e` (see `clock.py`) to a learning rate, with
 operations in the order SparseML 1.8 uses, so the values match it bit for bit:
 
 * linear: `init + ((e - s) / (end - s)) * (final - init)`, `s = start if start > 0 else 0`.
-* cosine: `x = (e - s) / (end - s)`; decreasing (`final < init`):
-  `cos(x*pi + 0) * R / 2 + R / 2 + final` with `R = init - final`; otherwise
-  `cos(x*pi + pi) * R / 2 + R / 2 + init` with `R = final - init`.
+* cosine: `x = (e - s) / (end - s)`, then SparseML's half-cosine from init to final
+  (`cosine.half_cosine`, the one place the formula is written).
 * cyclic_linear (raw `start`, not clamped): `cur = (e - start)*S`, `C = cycle_epochs*S`; when
   `cur > int((end*S - start*S) / C) * C` the last, shorter cycle has `C = (end*S - start*S) % C`;
   `lr = init - ((cur % C) / (C - 1)) * (init - final)`: each cycle restarts at init.
@@ -15,14 +14,14 @@ The functions are evaluated on every step of the window, including the first ste
 `end_epoch`, where `e` may lie beyond `end` (an off-grid end): the extrapolated value is what
 SparseML writes and then holds. The `*_array` forms evaluate many epochs at once (numpy for the
 arithmetic, which is exactly rounded like Python floats; `math.cos` per element so the cosine
-matches libm exactly).
+matches libm exactly); the scalar cosine is the array form of one element.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
+
+from recipec.plan.cosine import half_cosine
 
 LR_FUNCS = ("linear", "cosine", "cyclic_linear")
 
@@ -38,14 +37,8 @@ def linear_lr(e: float, start: float, end: float, init_lr: float, final_lr: floa
 
 
 def cosine_lr(e: float, start: float, end: float, init_lr: float, final_lr: float) -> float:
-    """Half-cosine from init_lr to final_lr (down or up) at float epoch `e`."""
-    s = _clamped_start(start)
-    x = (e - s) / (end - s)
-    if final_lr < init_lr:
-        r, base, shift = init_lr - final_lr, final_lr, 0
-    else:
-        r, base, shift = final_lr - init_lr, init_lr, math.pi
-    return math.cos(x * math.pi + shift) * r / 2 + r / 2 + base
+    """Half-cosine from init_lr to final_lr (down or up) at float epoch `e` (`cosine.half_cosine`)."""
+    return float(lr_function_array("cosine", np.array([e]), start, end, init_lr, final_lr)[0])
 
 
 def cyclic_linear_lr(
@@ -92,14 +85,7 @@ def lr_function_array(
         return init_lr + ((e - s) / (end - s)) * (final_lr - init_lr)
     if name == "cosine":
         s = _clamped_start(start)
-        x = (e - s) / (end - s)
-        if final_lr < init_lr:
-            r, base, shift = init_lr - final_lr, final_lr, 0.0
-        else:
-            r, base, shift = final_lr - init_lr, init_lr, math.pi
-        arg = x * math.pi + shift
-        c = np.fromiter((math.cos(v) for v in arg.tolist()), dtype=np.float64, count=arg.size)
-        return c * r / 2 + r / 2 + base
+        return half_cosine((e - s) / (end - s), init_lr, final_lr)
     if name == "cyclic_linear":
         vals = [
             cyclic_linear_lr(v, start, end, init_lr, final_lr, cycle_epochs, steps_per_epoch)

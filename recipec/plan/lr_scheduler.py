@@ -16,14 +16,13 @@ SparseML 1.8 behaviour, step by step (A.6 of the spec); the modifier is ready on
    is StepLR with `step_size = 1` epoch (a per-epoch staircase); MultiStepLR decays by
    `gamma**count` at `k = round((M - start)*S)` (Python's round: half to even).
 6. CosineAnnealingWarmRestarts calls `step(e - start)` (0 for start -1) with the fractional
-   epoch: `lr = eta_min + (base - eta_min)*(1 + cos(pi*T_cur/T_0))/2`, `T_cur = ep % T_0` once
-   `ep >= T_0`, where `base` is the group's torch `initial_lr`: the init_lr of the first
-   LearningRateModifier whose scheduler was built on this optimizer.
+   epoch (`cosine.warm_restarts`: torch's formula, written there once), where `base` is the
+   group's torch `initial_lr`: the init_lr of the first LearningRateModifier whose scheduler
+   was built on this optimizer.
 """
 
 from __future__ import annotations
 
-import math
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from recipec.plan.clock import NEVER, epoch_at
+from recipec.plan.cosine import warm_restarts
 from recipec.plan.lr_ops import LrScale, LrWrite
 from recipec.plan.windows import end_step, start_step
 
@@ -40,8 +40,7 @@ LR_CLASSES = ("StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingWarmRest
 
 def warm_restarts_lr(ep: float, base: float, eta_min: float, t0: float) -> float:
     """torch CosineAnnealingWarmRestarts (T_mult 1) value at scheduler epoch `ep` (>= 0)."""
-    t_cur = ep % t0 if ep >= t0 else ep
-    return eta_min + (base - eta_min) * (1 + math.cos(math.pi * t_cur / t0)) / 2
+    return float(warm_restarts(np.array([ep]), base, eta_min, t0)[0])
 
 
 def _steps(x: float) -> int:
@@ -170,10 +169,7 @@ def simulate_lr_modifier(
             i = np.arange(a, b, dtype=np.int64)
             e = (i // S).astype(np.float64) + (i % S).astype(np.float64) / float(S)
             ep = e - start_epoch if start_epoch >= 0.0 else np.zeros_like(e)
-            t_cur = np.where(ep >= t0, np.mod(ep, t0), ep)
-            arg = math.pi * t_cur / t0
-            c = np.fromiter((math.cos(v) for v in arg.tolist()), dtype=np.float64, count=arg.size)
-            vals = eta_min + (base - eta_min) * (1 + c) / 2
+            vals = warm_restarts(ep, base, eta_min, t0)
             st.ops.append(LrWrite(a, vals, None, (rank, 1)))
         else:
             k0 = st.last_epoch  # scheduler epoch before step a; step j reaches k0 + (j - a + 1)
