@@ -12,10 +12,13 @@ diff well. Floats are Python's shortest repr, as `json` writes them.
 
 from __future__ import annotations
 
+import bisect
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from recipec.plan.model import Plan
+
+CHUNK = 4096  # steps rendered per block
 
 
 def _num(v) -> str:
@@ -33,43 +36,58 @@ def _pruning_header(plan: Plan) -> str:
     return json.dumps(out)
 
 
+def _held(steps: list[int], text_at: Callable[[int], str], a: int, b: int, before: str) -> list[str]:
+    """The texts of steps a..b-1 of a value set at `steps` (sorted) and held in between; `before`
+    until the first. Only the steps inside [a, b) are visited: no list as long as the run."""
+    k = bisect.bisect_right(steps, a) - 1
+    out = [before if k < 0 else text_at(steps[k])] * (b - a)
+    for k in range(k + 1, len(steps)):
+        s = steps[k]
+        if s >= b:
+            break
+        nxt = min(steps[k + 1], b) if k + 1 < len(steps) else b
+        out[s - a:nxt - a] = [text_at(s)] * (nxt - s)
+    return out
+
+
+def _sparsity_texts(p) -> tuple[list[int], Callable[[int], str]]:
+    """Update steps of one pruning column and the `sparsity` text of each."""
+    if not p.stepwise:
+        return [], str
+    groups = p.group_targets()
+    if groups is None:
+        return sorted(p.update_steps), lambda s: _num(p.update_steps[s])
+    return sorted(p.update_steps), lambda s: json.dumps([g[s] for g in groups])
+
+
 def iter_json(plan: Plan) -> Iterator[str]:
-    """The JSON document in chunks (header, one line per step, footer)."""
+    """The JSON document in chunks: the header, then `CHUNK` steps at a time (one line each), the footer.
+
+    Memory stays O(CHUNK) beyond the plan itself, whatever the run length: rows are rendered from the
+    plan's LR array and the run-length form of the sparsity and QAT columns, block by block."""
     S, T = plan.steps_per_epoch, plan.total_steps
     yield (f'{{"version": 1, "steps_per_epoch": {S}, "epochs": {plan.epochs}, '
            f'"total_steps": {T}, "pruning": {_pruning_header(plan)}, "steps": [')
-    lr_rows = plan.lr.tolist()
-    # sparsity strings change only at update steps: walk the run-length form per modifier
-    sp_cols = []
-    for p in plan.pruning:
-        col = ["null"] * T
-        if p.stepwise:
-            steps = sorted(p.update_steps)
-            groups = p.group_targets()
-            for n, s in enumerate(steps):
-                if s >= T:
-                    break
-                nxt = steps[n + 1] if n + 1 < len(steps) else T
-                txt = _num(p.update_steps[s]) if groups is None else json.dumps([g[s] for g in groups])
-                col[s:nxt] = [txt] * (min(nxt, T) - s)
-        sp_cols.append(col)
+    columns = [_sparsity_texts(p) for p in plan.pruning]
     q = plan.qat
-    states = ["off"] * T
-    if q is not None:
-        marks = sorted({q.start_step, *(x for x in (q.freeze_bn_step, q.disable_observer_step)
-                                        if x is not None)})
-        for a, b in zip(marks, marks[1:] + [T]):
-            if a < T:
-                states[a:b] = [q.state_at(a)] * (min(b, T) - a)
-    for i in range(T):
-        row = lr_rows[i]
-        v0 = row[0]
-        r0 = repr(v0)
-        lr = ", ".join(r0 if v == v0 else repr(v) for v in row)
-        sp = ", ".join(c[i] for c in sp_cols)
-        sep = "," if i < T - 1 else ""
-        yield (f'\n{{"step": {i}, "epoch": {i / S!r}, "lr": [{lr}], '
-               f'"sparsity": [{sp}], "qat": "{states[i]}"}}{sep}')
+    marks = [] if q is None else sorted({q.start_step, *(x for x in (q.freeze_bn_step, q.disable_observer_step)
+                                                          if x is not None)})
+    for a in range(0, T, CHUNK):
+        b = min(a + CHUNK, T)
+        lr_rows = plan.lr[a:b].tolist()
+        sp_cols = [_held(steps, text_at, a, b, "null") for steps, text_at in columns]
+        states = _held(marks, q.state_at, a, b, "off") if q is not None else ["off"] * (b - a)
+        lines = []
+        for j, row in enumerate(lr_rows):
+            i = a + j
+            v0 = row[0]
+            r0 = repr(v0)
+            lr = ", ".join(r0 if v == v0 else repr(v) for v in row)
+            sp = ", ".join(c[j] for c in sp_cols)
+            sep = "," if i < T - 1 else ""
+            lines.append(f'\n{{"step": {i}, "epoch": {i / S!r}, "lr": [{lr}], '
+                         f'"sparsity": [{sp}], "qat": "{states[j]}"}}{sep}')
+        yield "".join(lines)
     yield "\n]}\n"
 
 
