@@ -15,7 +15,7 @@ CLOSED_STDOUT = 1  # the code click and rich exit with when stdout is closed und
 
 # Command modules, in help order. Each module in recipec/commands/ defines `register(app)`.
 COMMAND_MODULES = (
-    "lint",
+    "lint_app",  # lint, explain, compile (the work and the fast path are in lint.py)
     "plan",
     "diff",
     "val",

@@ -325,13 +325,3 @@ def fast_main(argv: list[str]) -> int | None:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return None
-
-
-# -- typer registration ------------------------------------------------------------------------------
-
-
-def register(app) -> None:
-    """Add `lint`, `explain` and `compile` to the typer app (see `lint_app.py`)."""
-    from recipec.commands.lint_app import register_commands
-
-    register_commands(app)

@@ -21,7 +21,8 @@ def _options(table) -> dict:
                                 *(() if o.kind == "switch" else o.flags[1:]), help=o.help) for o in table}
 
 
-def register_commands(app) -> None:
+def register(app) -> None:
+    """Add `lint`, `explain` and `compile` to the typer app."""
     import typer
 
     L, C, E = _options(LINT_OPTIONS), _options(COMPILE_OPTIONS), _options(EXPLAIN_OPTIONS)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from yolo.data import augment as A
+import yolo.data.augment as A  # the submodule itself: yolo.data (the package) imports this module
 from yolo.data.scan import ScanResult, load_rgb, scan
 from yolo.data.yaml import DataConfig, list_images, load_data_yaml
 
