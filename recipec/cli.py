@@ -1,7 +1,8 @@
 """The `recipec` command line. The only place that prints to the terminal and picks exit codes.
 
 Exit codes: 0 = clean, 1 = findings (or a failed check), 2 = usage error, unreadable input or
-internal error. When stdout is closed early (`recipec explain --list | head`) the command stops quietly with
+internal error. An internal error (an exception no command handled) is one line on stderr naming the
+input files and asking for a report; `RECIPEC_DEBUG=1` prints the traceback too. When stdout is closed early (`recipec explain --list | head`) the command stops quietly with
 exit code 1, as click and rich do for the commands they print for; never with a BrokenPipeError traceback.
 """
 
@@ -12,6 +13,7 @@ import os
 import sys
 
 CLOSED_STDOUT = 1  # the code click and rich exit with when stdout is closed under them
+INTERNAL_ERROR = 2  # a crash (a bug of recipec): never 1, which means findings
 
 # Command modules, in help order. Each module in recipec/commands/ defines `register(app)`.
 COMMAND_MODULES = (
@@ -79,6 +81,11 @@ def main(argv: list[str] | None = None) -> None:
         code = e.code
     except BrokenPipeError:
         code = _stdout_closed()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - the one crash guard of every command (fast path and typer)
+        code = _internal_error(exc, sys.argv[1:] if argv is None else list(argv))
     try:
         sys.stdout.flush()
     except BrokenPipeError:
@@ -86,6 +93,29 @@ def main(argv: list[str] | None = None) -> None:
     except (ValueError, AttributeError):  # stdout already closed or replaced
         pass
     sys.exit(code)
+
+
+def _internal_error(exc: Exception, args: list[str]) -> int:
+    """A crash: one line naming the input and asking for a report (the traceback with RECIPEC_DEBUG=1); exit 2,
+    never 1 (1 means findings)."""
+    if os.environ.get("RECIPEC_DEBUG", "") not in ("", "0"):
+        import traceback
+
+        traceback.print_exc()
+    try:
+        what = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    except Exception:  # noqa: BLE001 - a message that cannot even be printed
+        what = ""
+    inputs = [a for a in args[1:] if not a.startswith("-") and os.path.exists(a)]
+    where = (f"while reading {', '.join(inputs)}" if inputs
+             else f"in `recipec {args[0]}`" if args else "in recipec")
+    detail = f"{type(exc).__name__}: {what}" if what else type(exc).__name__
+    try:
+        print(f"recipec: internal error {where}: {detail} - please report this (RECIPEC_DEBUG=1 shows the "
+              "traceback)", file=sys.stderr)
+    except Exception:  # noqa: BLE001 - stderr gone: the exit code still says it
+        pass
+    return INTERNAL_ERROR
 
 
 def _main(argv: list[str] | None) -> int | None:
