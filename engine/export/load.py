@@ -23,6 +23,9 @@ class Loaded:
     masks: dict = field(default_factory=dict)
     sparsity: dict = field(default_factory=dict)  # {param name: fraction of zeros} recorded in the checkpoint
     promised: dict = field(default_factory=dict)  # {param name: sparsity} a finished checkpoint's recipe promised
+    # (filled by the caller, which compiles `recipe_text`: `engine.export.mask_check.recipe_targets`)
+    recipe_text: str = ""        # a recipec checkpoint's recipe
+    finished: bool = False       # its run finished (so its recipe's final targets were reached)
     qat_state: dict | None = None
     args: dict = field(default_factory=dict)  # a recipec checkpoint's training arguments (imgsz, batch, ...)
 
@@ -58,7 +61,6 @@ def load_for_export(weights: str | Path) -> Loaded:
     """Raises `yolo.checkpoint.CheckpointError` / `engine.checkpoint.CheckpointError` / ValueError with a
     user-facing message on a bad file."""
     from engine.checkpoint import CheckpointError as RecipecError, load_checkpoint
-    from engine.export.mask_check import recipe_targets
     from engine.quant.qat import prepare_from_state
     from yolo.checkpoint import load_model
 
@@ -83,5 +85,5 @@ def load_for_export(weights: str | Path) -> Loaded:
     return Loaded(model, "recipec", recipe_sha256=str(data.get("recipe_sha256") or ""),
                   phase=str(data.get("phase") or ""), masks=data.get("masks") or {},
                   sparsity=data.get("sparsity") if isinstance(data.get("sparsity"), dict) else {},
-                  promised=recipe_targets(data.get("recipe"), model) if data.get("finished") else {}, qat_state=st,
+                  recipe_text=str(data.get("recipe") or ""), finished=bool(data.get("finished")), qat_state=st,
                   args=dict(data.get("args") or {}))

@@ -21,24 +21,24 @@ import torch
 from torch import nn
 
 from engine.export.graph import conv_infos
+from recipec.ir.recipe import Recipe
 
 TOLERANCE = 1e-6  # recorded fractions are floats of the same counts
 PROMISE_TOLERANCE = 0.01
 PROMISING = ("GMPruningModifier", "MagnitudePruningModifier")  # per-layer targets (Constant keeps; global: a total)
 
 
-def recipe_targets(text: str | None, model: nn.Module) -> dict[str, float]:
-    """{param name: final sparsity} that a finished run of the recipe `text` promises (see the module docstring);
-    {} when there is no recipe or it does not compile. The text is untrusted: this never raises."""
-    if not text:
+def recipe_targets(recipe: Recipe | None, model: nn.Module) -> dict[str, float]:
+    """{param name: final sparsity} that a finished run of the compiled `recipe` promises (see the module
+    docstring); {} without a recipe. The caller compiles the checkpoint's recipe text (the engine never
+    compiles); this never raises."""
+    if recipe is None:
         return {}
     try:
         from engine.pruning.params import resolve_params
-        from recipec.frontend import compile_recipe
 
-        recipe = compile_recipe("<checkpoint recipe>", text=text).recipe
         out: dict[str, float] = {}
-        for spec in (recipe.modifiers if recipe is not None else ()):
+        for spec in recipe.modifiers:
             if spec.kind not in PROMISING or not getattr(spec, "leave_enabled", True) \
                     or getattr(spec, "global_sparsity", False):
                 continue
@@ -48,7 +48,7 @@ def recipe_targets(text: str | None, model: nn.Module) -> dict[str, float]:
                 if isinstance(value, (int, float)) and not res.error_message("params"):
                     out.update({n: max(out.get(n, 0.0), float(value)) for n in res.names})
         return out
-    except Exception:  # noqa: BLE001 - a recipe that cannot be read promises nothing checkable
+    except Exception:  # noqa: BLE001 - a recipe whose targets cannot be read promises nothing checkable
         return {}
 
 

@@ -21,6 +21,22 @@ def register(app: typer.Typer) -> None:
     app.command("bench")(bench)
 
 
+def promised_sparsity(loaded) -> dict[str, float]:
+    """{param name: sparsity} the recipe of a finished recipec checkpoint promises (compiled here: the engine's
+    export check gets the compiled recipe). The recipe text is untrusted: one that does not compile, or crashes
+    the compiler, promises nothing checkable."""
+    if not loaded.finished or not loaded.recipe_text:
+        return {}
+    from engine.export.mask_check import recipe_targets
+    from recipec.frontend import compile_recipe
+
+    try:
+        recipe = compile_recipe("<checkpoint recipe>", text=loaded.recipe_text).recipe
+    except Exception:  # noqa: BLE001 - any failure of the compiler on this text is the same: no promise
+        return {}
+    return recipe_targets(recipe, loaded.model)
+
+
 def _fail(msg: str, code: int = 2) -> None:
     print(f"error: {msg}", file=sys.stderr)
     raise typer.Exit(code)
@@ -77,6 +93,7 @@ def export(
         loaded = load_for_export(weights)
     except (CheckpointError, RecipecError, ValueError) as e:
         _fail(str(e))
+    loaded.promised = promised_sparsity(loaded)
     chosen = None
     if do_verify:  # before exporting: bad --data / --images write nothing
         try:

@@ -105,12 +105,20 @@ RECIPE = """modifiers:
 
 
 def test_recipe_promise_catches_refilled_zeros_without_masks(pruned, tmp_path):
+    from types import SimpleNamespace
+
     from engine.export.mask_check import recipe_targets
+    from recipec.commands.export import promised_sparsity
+    from recipec.frontend import compile_recipe
 
     m, _masks, _recorded = pruned
-    promised = recipe_targets(RECIPE, m)
+    promised = recipe_targets(compile_recipe("r.yaml", text=RECIPE).recipe, m)
     assert promised["model.0.conv.weight"] == 0.6 and len(promised) == len(_masks)
-    assert recipe_targets("modifiers: [", m) == {} and recipe_targets(None, m) == {}
+    assert recipe_targets(None, m) == {}
+    loaded = SimpleNamespace(model=m, finished=True, recipe_text=RECIPE)  # the CLI compiles the stored text
+    assert promised_sparsity(loaded) == promised
+    for bad_text, finished in (("modifiers: [", True), (RECIPE, False), ("", True)):
+        assert promised_sparsity(SimpleNamespace(model=m, finished=finished, recipe_text=bad_text)) == {}
     export_onnx(m, tmp_path / "p.onnx", imgsz=SIZE)
     ok = _sparsity(verify(tmp_path / "p.onnx", m, synthetic_images(), promised_sparsity=promised))
     assert ok.ok and "the recipe's targets met" in ok.detail, ok.detail
