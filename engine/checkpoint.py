@@ -46,6 +46,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,26 @@ FORMAT_VERSION = 1
 
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be written or read; the message is meant for the user."""
+
+
+@dataclass
+class RunRecord:
+    """What every checkpoint of one run records besides the training state: the keys of the same names above
+    (``args``: the run's arguments as plain values, what ``--resume`` restores)."""
+
+    names: list[str] = field(default_factory=list)
+    nc: int | None = None
+    cfg: str | dict | None = None
+    hyp: dict[str, Any] = field(default_factory=dict)
+    args: dict[str, Any] = field(default_factory=dict)
+    recipe: str | None = None
+    recipe_sha256: str | None = None
+    recipe_path: str | None = None
+    checkpoint_recipe: str | None = None
+    plan_version: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def sha256_text(text: str | None) -> str | None:

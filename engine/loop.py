@@ -75,7 +75,7 @@ class Session:
     loss_fn: Callable[[Any, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]  # -> (loss, items[box,obj,cls])
     validate: Callable[[nn.Module], dict[str, float]] | None
     save_dir: Path
-    meta: dict[str, Any]                               # names, nc, cfg, hyp, args, recipe text/path, ...
+    meta: ck.RunRecord                                 # names, nc, cfg, hyp, args, recipe text/path, ...
     ema: ModelEMA | None = None
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     amp: bool = False
@@ -236,7 +236,7 @@ def _save(s: Session, path: Path, *, epoch: int, metrics: dict[str, float], phas
         "sparsity": {n: 1.0 - int(torch.count_nonzero(params[n])) / params[n].numel() for n in masks if n in params},
         "rng": ck.rng_state(),
     }
-    payload.update(s.meta)
+    payload.update(s.meta.to_dict())
     ck.save_checkpoint(path, payload)
 
 

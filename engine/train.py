@@ -325,15 +325,15 @@ def _start_run_folder(s: TrainSetup, save_dir: Path, dataset: Any) -> None:
             "finalization (stripped checkpoints, final validation, plots)")
 
 
-def _checkpoint_meta(s: TrainSetup, plan: Plan) -> dict[str, Any]:
+def _checkpoint_meta(s: TrainSetup, plan: Plan) -> ck.RunRecord:
     """What every checkpoint of the run records besides the training state (see engine/checkpoint.py)."""
     a, model = s.args, s.start.model
     args = {k: v for k, v in asdict(a).items() if isinstance(v, (str, int, float, bool, type(None)))}
     args["epochs"] = a.epochs
     args["overrides"] = dict(a.overrides) if a.overrides else None  # `--set`, for --resume
-    return {"names": list(s.data.names), "nc": s.data.nc, "cfg": getattr(model, "cfg", None), "hyp": dict(s.hyp),
-            "args": args, "recipe": s.recipe.text, "recipe_sha256": s.recipe.sha256, "recipe_path": s.recipe.path,
-            "checkpoint_recipe": s.start.recipe_text, "plan_version": plan.version}
+    return ck.RunRecord(names=list(s.data.names), nc=s.data.nc, cfg=getattr(model, "cfg", None), hyp=dict(s.hyp),
+                        args=args, recipe=s.recipe.text, recipe_sha256=s.recipe.sha256, recipe_path=s.recipe.path,
+                        checkpoint_recipe=s.start.recipe_text, plan_version=plan.version)
 
 
 def _session(s: TrainSetup, loaders: Loaders, plan: Plan, runtime: Runtime, ema: ModelEMA, save_dir: Path,
@@ -358,7 +358,7 @@ def _session(s: TrainSetup, loaders: Loaders, plan: Plan, runtime: Runtime, ema:
     if governed(a.threads, env.device.type) and env.rank == 0 and env.world == 1:  # (under DDP every rank would
         # have to switch together)
         on_step = ThreadGovernor(torch.get_num_threads(), os.cpu_count() or 1, env.say,
-                                 on_change=lambda n: meta["args"].__setitem__("threads", n)).observe
+                                 on_change=lambda n: meta.args.__setitem__("threads", n)).observe
     validate = make_validate(s.data, a, loaders.dataset, s.hyp, env.device, loss_fn)
     return Session(model=net, optimizer=runtime.ctx.optimizer, runtime=runtime, plan=plan,
                    train_loader_for=loaders.loader_for, steps_per_epoch=loaders.steps_per_epoch, loss_fn=loss_fn,

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from engine import loop, optim
+from engine.checkpoint import RunRecord
 from engine.ema import ModelEMA
 from engine.runtime import Context, MaskRegistry, ModifierError, Runtime
 from engine.runtime_registry import RUNTIMES, build_runtimes
@@ -75,7 +76,7 @@ def session(tmp_path: Path, recipe, plan, *, epochs=2, S=4, stop_after=None, log
     data = [(torch.rand(2, 3, 8, 8, generator=g), torch.rand(3, 6, generator=g)) for _ in range(S)]
     return loop.Session(model=model, optimizer=opt, runtime=rt, plan=plan,
                         train_loader_for=lambda e, first: data[first:], steps_per_epoch=S, loss_fn=toy_loss,
-                        validate=None, save_dir=tmp_path, meta={"nc": 4}, ema=ModelEMA(model), epochs=epochs,
+                        validate=None, save_dir=tmp_path, meta=RunRecord(nc=4), ema=ModelEMA(model), epochs=epochs,
                         progress=False, log=lambda m: None, stop_after=stop_after)
 
 

@@ -38,8 +38,8 @@ def test_checkpoints_record_the_plan_version():
     assert plan.version == PLAN_VERSION
     s = SimpleNamespace(args=TrainArgs(), start=SimpleNamespace(model=object(), recipe_text=None),
                         data=SimpleNamespace(names=["a"], nc=1), hyp={}, recipe=RunRecipe(recipe, RECIPE, "r.yaml"))
-    assert _checkpoint_meta(s, plan)["plan_version"] == PLAN_VERSION
-    assert _checkpoint_meta(s, replace(plan, version=PLAN_VERSION + 1))["plan_version"] == PLAN_VERSION + 1
+    assert _checkpoint_meta(s, plan).plan_version == PLAN_VERSION
+    assert _checkpoint_meta(s, replace(plan, version=PLAN_VERSION + 1)).to_dict()["plan_version"] == PLAN_VERSION + 1
 
 
 def test_phases_follow_the_modifiers_categories():
