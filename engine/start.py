@@ -23,6 +23,7 @@ from engine import checkpoint as ck
 from engine import zoo
 from engine.runtime import Context, Runtime
 from recipec.ir.recipe import Recipe
+from yolo.data.yaml import DataConfig
 
 QAT_TWICE = ("Quantization can not be applied more than once. Loaded quantized model from checkpoint and detected "
              "quantization modifier in sparsification recipe. This is unsupported behavior. Ending run.")
@@ -71,22 +72,22 @@ def check_start(start: Start, old_recipe: Recipe | None, recipe: Recipe, resumin
     return already_quantized
 
 
-def load_start(a: Any, resume_ck: dict | None, data: Any, say: Callable[[str], None]) -> Start:
-    """The model (float weights) from the resume checkpoint or ``a.weights``, and what its checkpoint carried.
-
-    ``a`` needs ``weights``, ``recipe`` (the zoo's transfer rule) and ``init``; ``data`` needs ``nc`` and
-    ``names``."""
+def load_start(weights: str, resume_ck: dict | None, data: DataConfig, say: Callable[[str], None], *,
+               recipe_arg: str | None = None, init: str | None = None) -> Start:
+    """The model (float weights) from the resume checkpoint or ``weights`` (a file, a zoo: stub, or with
+    ``init="random"`` a scale name), and what its checkpoint carried. ``recipe_arg``: the ``--recipe`` given (the
+    zoo's transfer rule picks the stub's weights file by it); ``data`` gives the class count and names."""
     from yolo.checkpoint import CheckpointError, checkpoint_from_object, model_from_checkpoint
 
     try:
         if resume_ck is not None:
             model = model_from_checkpoint(checkpoint_from_object(resume_ck, "resume checkpoint"))
             return Start(model.train(), own=True, masks=resume_ck.get("masks"), qat=resume_ck.get("qat"))
-        weights = a.weights
-        _check_init(weights, getattr(a, "init", None))
+        given = weights
+        _check_init(weights, init)
         if zoo.is_stub(weights):
-            weights = str(zoo.resolve_weights(weights, a.recipe))
-            say(f"weights: {a.weights} -> {weights}")
+            weights = str(zoo.resolve_weights(weights, recipe_arg))
+            say(f"weights: {given} -> {weights}")
         p = Path(weights)
         if p.is_file():
             start = _from_file(p, data.nc, say)

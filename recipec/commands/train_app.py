@@ -176,7 +176,8 @@ def _start(a: TrainArgs, resume: Resume | None, data: Any, recipe: Recipe, say: 
     from engine.start import StartError, check_start, load_start
 
     with _as_train_error(StartError):
-        start = load_start(a, resume.ck if resume is not None else None, data, say)
+        start = load_start(a.weights, resume.ck if resume is not None else None, data, say, recipe_arg=a.recipe,
+                           init=a.init)
         old = compile_stored_recipe(start.recipe_text, say, start.source) if start.recipe_text else None
         return start, check_start(start, old, recipe, resume is not None, say)
 

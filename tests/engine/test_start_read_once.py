@@ -26,7 +26,6 @@ def test_a_recipec_checkpoint_is_read_once_with_its_masks_qat_and_recipe(tmp_pat
 
     monkeypatch.setattr(ck, "load_checkpoint", no_second_read)
     monkeypatch.setattr(torch, "load", no_second_read)
-    start = load_start(SimpleNamespace(weights=str(path), recipe=None), None, SimpleNamespace(nc=2, names=["a", "b"]),
-                       lambda m: None)
+    start = load_start(str(path), None, SimpleNamespace(nc=2, names=["a", "b"]), lambda m: None)
     assert start.own and start.qat == {"started": True} and start.recipe_text == "modifiers: []\n"
     assert torch.equal(start.masks["model.0.conv.weight"], mask) and start.model.names == ["a", "b"]

@@ -85,7 +85,7 @@ def test_head_reinitialised_for_other_nc(data, external_dir):
     a = T.TrainArgs(data=str(data), weights=str(external_dir / "weights" / "yolov5n.pt"))
     from engine.start import load_start
 
-    model = load_start(a, None, load_data_yaml(data), logs.append).model
+    model = load_start(a.weights, None, load_data_yaml(data), logs.append).model
     assert model.nc == 3
     assert any("nc=80" in m and "nc=3" in m and "re-initialised" in m for m in logs)
 
@@ -134,11 +134,10 @@ def test_zoo_stub_weights_follow_transfer_rule(data, external_dir, tmp_path, mon
     monkeypatch.setenv("RECIPEC_ZOO_DIR", str(tmp_path))
     logs: list[str] = []
     a = T.TrainArgs(data=str(data), weights=stub, recipe="recipes/my_transfer.yaml")
-    model = load_start(a, None, load_data_yaml(data), logs.append).model
+    model = load_start(a.weights, None, load_data_yaml(data), logs.append, recipe_arg=a.recipe).model
     assert model.nc == 3 and any("model.ckpt.pt" in m for m in logs)
     with pytest.raises(StartError, match="model.pt"):
-        load_start(T.TrainArgs(data=str(data), weights=stub, recipe="ft.yaml"), None, load_data_yaml(data),
-                   logs.append)
+        load_start(stub, None, load_data_yaml(data), logs.append, recipe_arg="ft.yaml")
 
 
 def test_epochs_too_short_for_the_seed_recipe_names_the_fix():
