@@ -113,20 +113,16 @@ def plan(
     if not recipe.exists():
         _usage(f"{recipe}: no such file")
 
-    from recipec.frontend import compile_recipe
+    from recipec.commands.recipe_epochs import compile_with_epochs
     from recipec.plan.build import build_plan
 
     overrides = parse_sets_or_exit(sets)
-    res = compile_recipe(recipe, model=model, overrides=overrides or None)
-    fixed: set[int] = set()
-    if epochs is not None and res.recipe is not None:
-        if "num_epochs" not in res.recipe.variables:
-            print(f"error: --epochs sets the recipe variable `num_epochs`, which {recipe} does not "
-                  f"define; its epoch values are fixed:\n{_fixed_epoch_values(res.recipe)}",
-                  file=sys.stderr)
-            raise typer.Exit(2)
-        fixed = {i for i, name in res.recipe.fixed_values("num_epochs") if name == "start_epoch"}
-        res = compile_recipe(recipe, model=model, overrides={**overrides, "num_epochs": float(epochs)})
+    res, has_num_epochs, fixed = compile_with_epochs(recipe, epochs=epochs, overrides=overrides, model=model)
+    if not has_num_epochs:
+        print(f"error: --epochs sets the recipe variable `num_epochs`, which {recipe} does not "
+              f"define; its epoch values are fixed:\n{_fixed_epoch_values(res.recipe)}",
+              file=sys.stderr)
+        raise typer.Exit(2)
     sources = {str(recipe): res.recipe.text if res.recipe is not None else ""}
     if res.diagnostics:
         _print_diags(res.diagnostics, sources)

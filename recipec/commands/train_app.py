@@ -135,19 +135,17 @@ def compile_for_training(path: str | None, text: str, epochs: int | None, say: S
     """Compile once, exactly as ``recipec plan`` does: ``--epochs`` is the override of ``num_epochs``, `overrides`
     set other top-level variables. Returns the recipe and the extra ``build_plan`` keywords. Errors become
     TrainError; warnings are printed."""
+    from recipec.commands.recipe_epochs import compile_with_epochs
     from recipec.diagnostics.render import render_concise
-    from recipec.frontend import compile_recipe
 
     src = path or "<recipe>"
     overrides = dict(overrides or {})
-    given = {**overrides, "num_epochs": float(epochs)} if epochs is not None else overrides
-    res = compile_recipe(src, text=text, overrides=given or None)
+    res, has_num_epochs, fixed = compile_with_epochs(src, text=text, epochs=epochs, overrides=overrides)
+    if not has_num_epochs:
+        raise TrainError(f"--epochs {epochs}: the recipe has no `num_epochs` variable, so its epochs are "
+                         "fixed; edit the recipe or drop --epochs")
     plan_kw: dict[str, Any] = {}
     if epochs is not None and res.recipe is not None:
-        if "num_epochs" not in res.recipe.variables:
-            raise TrainError(f"--epochs {epochs}: the recipe has no `num_epochs` variable, so its epochs are "
-                             "fixed; edit the recipe or drop --epochs")
-        fixed = {i for i, name in res.recipe.fixed_values("num_epochs") if name == "start_epoch"}
         plan_kw = {"fixed_from_epochs": fixed, "epochs_override": epochs}
     if not res.ok:
         lines = render_concise(res.errors[:10])
