@@ -21,14 +21,16 @@ modifiers:
 
 @pytest.fixture
 def compiles(monkeypatch):
+    import recipec.frontend
+
     calls = []
-    real = recipe_epochs.compile_recipe
+    real = recipec.frontend.compile_recipe
 
     def counting(*a, **k):
         calls.append(k.get("overrides"))
         return real(*a, **k)
 
-    monkeypatch.setattr(recipe_epochs, "compile_recipe", counting)
+    monkeypatch.setattr(recipec.frontend, "compile_recipe", counting)
     return calls
 
 
