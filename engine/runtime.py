@@ -7,8 +7,8 @@ from the :class:`recipec.plan` ``Plan`` -- the very functions ``recipec plan`` p
 what the plan says at that step.
 
 Registry: ``engine.runtime_registry.RUNTIMES`` maps a modifier kind (``spec.kind``) to its runtime class; tests
-iterate over it. LR modifiers all map to :class:`LearningRateRuntime`; only the first one writes (the plan has already merged
-every LR modifier with SparseML's last-writer-wins order into ``lr_at(step)``). The LR is written on *every*
+iterate over it. LR modifiers all map to :class:`LearningRateRuntime`; only the first one writes (the plan has
+already merged every LR modifier with SparseML's last-writer-wins order into ``lr_at(step)``). The LR is written on *every*
 step, also when the recipe has no LR modifier (then it is the plan's base LR = hyp ``lr0``): we do not run
 YOLOv5's native warm-up or one-cycle scheduler.
 

@@ -2,9 +2,9 @@
 
 When: the plan's ``QatSchedule(start_step, freeze_bn_step, disable_observer_step)``. QAT is switched on at the
 *batch start* of ``start_step`` so that step's forward is already fake-quantized. At start the loop is told
-(``ctx.state``, a :class:`engine.runtime.RunState`) to disable the EMA and AMP, as the SparseML YOLOv5 integration does; we do **not** shrink the
-batch (SparseML's ``batch // 4`` left its steps_per_epoch stale, SPEC §6.3): an epoch stays a fraction of the
-current loader length. What: ``engine.quant`` (fold Conv+BN, fake-quant weights per channel int8 and
+(``ctx.state``, a :class:`engine.runtime.RunState`) to disable the EMA and AMP, as the SparseML YOLOv5
+integration does; we do **not** shrink the batch (SparseML's ``batch // 4`` left its steps_per_epoch stale,
+SPEC §6.3): an epoch stays a fraction of the current loader length. What: ``engine.quant`` (fold Conv+BN, fake-quant weights per channel int8 and
 activations per tensor uint8, straight-through gradients).
 """
 
