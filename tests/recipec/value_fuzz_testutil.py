@@ -236,6 +236,8 @@ def main(argv: list[str]) -> int:
             results.append(res)
             bad += [(c.name, cmd, r) for cmd, r in res.items() if r[0] != "clean"]
     print(f"{len(all_cases)} cases x {len(COMMANDS)} commands: {tally(results)}")
+    for cmd in COMMANDS:
+        print(f"  {cmd}: {tally([{cmd: r[cmd]} for r in results])}")
     for name, cmd, (outcome, dt, detail) in bad[:a.show]:
         print(f"  {outcome:9} {cmd:7} {name}: {detail.splitlines()[-1] if detail else ''} ({dt:.2f} s)")
     return 0
