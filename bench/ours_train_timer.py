@@ -84,7 +84,7 @@ def main() -> None:
                         device=a.device, workers=a.workers, project=a.project, name="ours", progress=False, **kw)
     try:
         try:  # the CLI layer's entry (recipec >= the typed-Plan split); older checkouts: engine.train.train
-            from recipec.commands.train_app import run_training
+            from recipec.cli.train_app import run_training
         except ImportError:
             run_training = et.train
         run_training(args, log=lambda m: print(m, flush=True))

@@ -1,6 +1,6 @@
 """The engine's side of ``recipec train``: from resolved, typed inputs to a finished run folder.
 
-The CLI layer (``recipec/commands/train_app.py``) resolves and compiles; the engine never compiles a recipe. Called
+The CLI layer (``recipec/cli/train_app.py``) resolves and compiles; the engine never compiles a recipe. Called
 top to bottom:
 
 1. ``open_run``         -- ranks and device (distributed set-up), the seed, who logs;

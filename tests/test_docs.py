@@ -34,14 +34,14 @@ def render_readme(text: str) -> str:
 
 
 def test_generated_reference_docs_match_the_code():
-    from recipec.commands.docs import GENERATED, stale
+    from recipec.cli.commands.docs import GENERATED, stale
 
     assert set(GENERATED) == {"docs/modifiers.md", "docs/diagnostics.md"}
     assert stale() == [], "run: recipec docs --write"
 
 
 def test_modifier_docs_cover_every_kind_and_field():
-    from recipec.commands.docs import render_modifiers
+    from recipec.cli.commands.docs import render_modifiers
     from recipec.modifiers import REGISTRY
 
     text = render_modifiers()
@@ -53,7 +53,7 @@ def test_modifier_docs_cover_every_kind_and_field():
 
 
 def test_docs_check_fails_on_drift(tmp_path, monkeypatch):
-    from recipec.commands import docs
+    from recipec.cli.commands import docs
 
     (tmp_path / "docs").mkdir()
     for rel, fn in docs.GENERATED.items():

@@ -59,7 +59,7 @@ def test_lint_and_plan_take_a_shipped_name(tmp_path, monkeypatch):
 
 
 def test_train_takes_a_shipped_name(tmp_path, monkeypatch):
-    from recipec.commands.train_app import recipe_source
+    from recipec.cli.train_app import recipe_source
 
     monkeypatch.chdir(tmp_path)
     path, text = recipe_source("demo_dense.yaml")

@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from recipec.cli import build_app
-from recipec.commands.schema import build_schema, custom_tags
+from recipec.cli.commands.schema import build_schema, custom_tags
 from recipec.modifiers import REGISTRY
 
 REPO = Path(__file__).resolve().parents[1]

@@ -3,7 +3,7 @@
 The front end knows a model only through `ModelFacts` (parameter and module names, prunable
 parameters, optimizer groups): plain data, no torch, no `yolo`. The bundled YOLOv5 facts are
 `yolo_names.json`, which the CLI layer writes from `yolo.names` for every candidate below
-(`python -m recipec.commands.model_facts`; a test holds it equal to `yolo.names`). A caller with
+(`python -m recipec.cli.model_facts`; a test holds it equal to `yolo.names`). A caller with
 another model passes its own `ModelFacts` as `model`.
 
 `--model yolov5n|s|m|l|x` (optionally `-v5` for the 2021 v5.0 layout) picks one; `none` skips

@@ -1,6 +1,6 @@
 """Diagnostics are values: a code from the catalog, a severity, a message, a span and a hint.
 
-Stages yield them; only `recipec/cli.py` (through `recipec/commands/lint.py`) turns them into text
+Stages yield them; only `recipec/cli/app.py` (through `recipec/cli/commands/lint.py`) turns them into text
 and exit codes. The codes and their documentation live in `recipec.diagnostics.codes.CATALOG`.
 """
 

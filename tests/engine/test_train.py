@@ -19,7 +19,7 @@ import torch
 
 from engine import checkpoint as ck
 from engine import train as T
-from recipec.commands.train_app import run_training
+from recipec.cli.train_app import run_training
 from engine.loop import RESULT_COLUMNS, STOP_ENV, Stopped
 
 RECIPE_A = """num_epochs: 2

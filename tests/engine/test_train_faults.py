@@ -15,7 +15,7 @@ import torch
 
 from engine import checkpoint as ck
 from engine import train as T
-from recipec.commands.train_app import run_training
+from recipec.cli.train_app import run_training
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

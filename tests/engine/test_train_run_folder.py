@@ -10,7 +10,7 @@ import yaml
 
 from engine import checkpoint as ck
 from engine import train as T
-from recipec.commands.train_app import run_training
+from recipec.cli.train_app import run_training
 from recipec.cli import main
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -17,7 +17,7 @@ import torch
 
 from engine import checkpoint as ck
 from engine import train as T
-from recipec.commands.train_app import run_training
+from recipec.cli.train_app import run_training
 from engine.loop import STOP_ENV, Stopped
 
 pytestmark = pytest.mark.slow

@@ -61,7 +61,7 @@ def _example_fields(kind: str) -> list[tuple[str, str]]:
     """(field, raw YAML text) of the kind's first "Passes:" example, in order."""
     import yaml
 
-    from recipec.commands.schema import docstring_parts
+    from recipec.cli.commands.schema import docstring_parts
     from recipec.modifiers import REGISTRY
 
     ex = docstring_parts(REGISTRY[kind])[2][0].strip("`")
@@ -173,7 +173,7 @@ def _run_one(fn) -> tuple[str, float, str]:
 
 
 def _lint(path: Path):
-    from recipec.commands.lint import lint
+    from recipec.cli.commands.lint import lint
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stderr(err):
@@ -182,7 +182,7 @@ def _lint(path: Path):
 
 
 def _compile(path: Path):
-    from recipec.commands.lint import compile_cmd
+    from recipec.cli.commands.lint import compile_cmd
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stderr(err):

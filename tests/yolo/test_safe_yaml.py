@@ -55,7 +55,7 @@ def test_read_bounded_refuses_pipes_and_big_files(tmp_path):
 
 def test_plan_data_yaml_and_hyp_file_refuse_an_alias_bomb(tmp_path):
     from engine.optim import HypError, load_hyp
-    from recipec.commands.plan_data import DatasetError, count_train_images
+    from recipec.cli.plan_data import DatasetError, count_train_images
 
     (tmp_path / "d.yaml").write_text(bomb(7, "train"))  # 9**7 = 4.8 M paths
     with pytest.raises(DatasetError, match="expands to more than"):
