@@ -183,17 +183,16 @@ def _start(a: TrainArgs, resume: Resume | None, data: Any, recipe: Recipe, say: 
 def compile_stored_recipe(text: str, say: Say, source: str = "the checkpoint") -> Recipe | None:
     """A checkpoint's own recipe, compiled; None (with a warning) when it has errors. A compiler crash on it (the
     text is untrusted input) is a TrainError naming the checkpoint, never a traceback."""
-    from recipec.frontend import compile_recipe
-    from yolo.errtext import first_line
+    from recipec.cli.stored_recipe import StoredRecipeError, compile_stored
 
     try:
-        res = compile_recipe("<checkpoint recipe>", text=text)
-    except Exception as e:  # noqa: BLE001 - any failure of the compiler on this text is reported the same way
-        raise TrainError(f"the recipe stored in {source} cannot be compiled ({type(e).__name__}: {first_line(e)}); "
-                         "start from another checkpoint, or report this with the file") from None
-    if res.recipe is None:
+        recipe = compile_stored(text)
+    except StoredRecipeError as e:
+        raise TrainError(f"the recipe stored in {source} cannot be compiled ({e}); start from another checkpoint, "
+                         "or report this with the file") from None
+    if recipe is None:
         say("warning: the checkpoint's own recipe does not compile; its structure is not re-applied")
-    return res.recipe
+    return recipe
 
 
 def _plan(s: TrainSetup, S: int, plan_kw: dict[str, Any]) -> Plan:

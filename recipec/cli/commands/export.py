@@ -28,13 +28,12 @@ def promised_sparsity(loaded) -> dict[str, float]:
     if not loaded.finished or not loaded.recipe_text:
         return {}
     from engine.export.mask_check import recipe_targets
-    from recipec.frontend import compile_recipe
+    from recipec.cli.stored_recipe import StoredRecipeError, compile_stored
 
     try:
-        recipe = compile_recipe("<checkpoint recipe>", text=loaded.recipe_text).recipe
-    except Exception:  # noqa: BLE001 - any failure of the compiler on this text is the same: no promise
+        return recipe_targets(compile_stored(loaded.recipe_text), loaded.model)
+    except StoredRecipeError:
         return {}
-    return recipe_targets(recipe, loaded.model)
 
 
 def _fail(msg: str, code: int = 2) -> None:

@@ -104,7 +104,7 @@ RECIPE = """modifiers:
 """
 
 
-def test_recipe_promise_catches_refilled_zeros_without_masks(pruned, tmp_path):
+def test_recipe_promise_catches_refilled_zeros_without_masks(pruned, tmp_path, monkeypatch):
     from types import SimpleNamespace
 
     from engine.export.mask_check import recipe_targets
@@ -119,6 +119,11 @@ def test_recipe_promise_catches_refilled_zeros_without_masks(pruned, tmp_path):
     assert promised_sparsity(loaded) == promised
     for bad_text, finished in (("modifiers: [", True), (RECIPE, False), ("", True)):
         assert promised_sparsity(SimpleNamespace(model=m, finished=finished, recipe_text=bad_text)) == {}
+    with monkeypatch.context() as mp:  # the stored text is untrusted: a compiler crash on it promises nothing
+        import recipec.frontend
+
+        mp.setattr(recipec.frontend, "compile_recipe", lambda *a, **k: 1 / 0)
+        assert promised_sparsity(loaded) == {}
     export_onnx(m, tmp_path / "p.onnx", imgsz=SIZE)
     ok = _sparsity(verify(tmp_path / "p.onnx", m, synthetic_images(), promised_sparsity=promised))
     assert ok.ok and "the recipe's targets met" in ok.detail, ok.detail
