@@ -22,12 +22,11 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from recipec.cli.demo.run import (DemoError, DemoResult, _evaluate, bench_both, check_recipes, compare_zeros,
+from recipec.cli.demo.run import (DemoError, DemoResult, Laps, _evaluate, bench_both, check_recipes, compare_zeros,
                                   export_both, prepare_out)
 
 # Recipe variables for a short CPU budget (what `recipec train --set NAME=VALUE` passes), measured on BCCD
@@ -232,13 +231,7 @@ def run_real_demo(cfg: RealDemoConfig, log: Callable[[str], None] = print,
                     "upstream": str(cfg.upstream) if cfg.upstream else None,
                     "sparse_weights": str(cfg.sparse_weights) if cfg.sparse_weights else None}
     say = _say_once(log)
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        res.seconds[name] = round(now - clock, 2)
-        clock = now
+    lap = Laps(res.seconds)
 
     stage(f"1/5 dense transfer (the baseline): {Path(cfg.weights).name} -> {len(names)} classes, {cfg.epochs} "
           "epochs, YOLOv5's default schedule")

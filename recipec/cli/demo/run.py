@@ -233,6 +233,18 @@ def bench_both(res: DemoResult, cfg: Any) -> None:
         res.onnx[key].update(median_ms=b.median_ms, ms=b.median_ms, p90_ms=b.p90_ms, iters=b.iters)
 
 
+class Laps:
+    """`lap(name)` records the seconds since the previous lap (or since creation) under `name`."""
+
+    def __init__(self, seconds: dict[str, float]):
+        self.seconds, self.clock = seconds, time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self.clock, 2)
+        self.clock = now
+
+
 def run_demo(cfg: DemoConfig, log: Callable[[str], None] = print,
              stage: Callable[[str], None] | None = None) -> DemoResult:
     """Run every stage (module docstring); returns the measurements. Raises DemoError on bad input."""
@@ -250,13 +262,7 @@ def run_demo(cfg: DemoConfig, log: Callable[[str], None] = print,
     res = DemoResult(out)
     (out / "hyp.yaml").write_text("# recipec demo: YOLOv5 hyp.scratch-low with these changes\n"
                                   + "".join(f"{k}: {v}\n" for k, v in DEMO_HYP.items()))
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        res.seconds[name] = round(now - clock, 2)
-        clock = now
+    lap = Laps(res.seconds)
 
     from yolo.data.synthetic import make_synthetic
 
