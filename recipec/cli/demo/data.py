@@ -273,10 +273,11 @@ def run_real_demo(cfg: RealDemoConfig, log: Callable[[str], None] = print,
 
     pruned_model = load_model(pruned_path)
     final = transfer / "weights" / "last.pt"
-    res.sparsity = compare_zeros(pruned_model, load_model(final))
+    final_model = load_model(final)
+    res.sparsity = compare_zeros(pruned_model, final_model)
     res.sparsity["fp32_kept_exactly"] = compare_zeros(pruned_model, float_model)["kept_exactly"]
     res.sparsity["start"] = _prunable_zero_fraction(pruned_model)
-    res.sparsity["end"] = _prunable_zero_fraction(load_model(final))
+    res.sparsity["end"] = _prunable_zero_fraction(final_model)
     loader = _loader(cfg, data_yaml)
     torch.manual_seed(cfg.seed)
     rows: list[tuple[str, str, Any]] = [("dense_transfer", "data", load_model(dense / "weights" / "last.pt"))]
