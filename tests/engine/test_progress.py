@@ -25,16 +25,7 @@ def test_no_bar_when_not_a_terminal_or_disabled(monkeypatch):
 
 
 def test_bar_on_a_terminal_counts_to_the_end(monkeypatch):
-    monkeypatch.setattr("sys.stdout", _Tty())
-    made = []
-    real = P._progress
-
-    def spy():
-        p = real()
-        made.append(p)
-        return p
-
-    monkeypatch.setattr(P, "_progress", spy)
+    made = _spy(monkeypatch)
     with P.progress_callback("validating") as cb:
         for i in range(4):
             cb(i, 4)
