@@ -85,6 +85,9 @@ def main() -> None:
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
+    from engine.malloc import keep_freed_memory  # as `recipec train` does on the CPU
+
+    print(keep_freed_memory() or "memory: the allocator's defaults")
     names = tuple(v for v in a.variants.split(",") if v)
     unknown = [v for v in names if v not in VARIANTS]
     if unknown or "dense" not in names:

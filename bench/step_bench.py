@@ -76,6 +76,10 @@ def _step(model, opt, ctx, ms, ema, loss_fn, x, t, gmp_update: bool):
 
 
 def bench(cfg="yolov5n", imgsz=320, batch=8, steps=20, device="cpu", modes=("dense", "masks", "gmp", "qat")):
+    if device == "cpu":  # as `recipec train` does on the CPU (engine/malloc.py); RECIPEC_MALLOC=system to compare
+        from engine.malloc import keep_freed_memory
+
+        print(keep_freed_memory() or "memory: the allocator's defaults")
     g = torch.Generator().manual_seed(0)
     x = torch.rand(batch, 3, imgsz, imgsz, generator=g, device="cpu").to(device)
     t = torch.cat([torch.arange(batch).repeat_interleave(4)[:, None].float(),

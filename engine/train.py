@@ -35,6 +35,7 @@ from engine.run_dir import RunDirError, create_run_dir, write_error
 from engine.runtime import Context, MaskRegistry, ModifierError, Runtime
 from engine.runtime_registry import build_runtimes
 from engine.start import Start, StartError, apply_checkpoint_qat, hold_checkpoint_masks
+from engine.malloc import keep_freed_memory
 from engine.threads import BusySampler, ThreadGovernor, apply_threads, governed
 from recipec.ir.recipe import Recipe
 from recipec.plan.model import Plan
@@ -211,6 +212,10 @@ def prepare_loaders(s: TrainSetup) -> Loaders:
         used = apply_threads(a.threads, env.device.type, env.say, env.busy,
                              previous=prev if isinstance(prev, int) else None)
         a.threads = used if used is not None else a.threads  # recorded in the checkpoint's args for --resume
+        if env.device.type == "cpu":  # before the first step; the loader workers fork later and inherit it
+            line = keep_freed_memory()
+            if line:
+                env.say(line)
     except ValueError as e:
         raise TrainError(str(e)) from None
     return Loaders(loader_for, steps, dataset)

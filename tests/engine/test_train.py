@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -145,6 +147,12 @@ def test_thread_count_recorded_for_a_bit_exact_resume(run_a):
     last = ck.load_checkpoint(out / "weights" / "last.pt")
     assert isinstance(last["args"]["threads"], int) and last["args"]["threads"] >= 1  # what the run used
     assert not any(m.startswith("torch threads") for m in logs)  # threads=None: the library caller's setting
+
+
+def test_cpu_training_keeps_freed_memory_and_says_so(run_a):
+    _, _, logs = run_a
+    if platform.libc_ver()[0] == "glibc" and not os.environ.get("RECIPEC_MALLOC"):
+        assert any(m.startswith("memory: freed tensor memory kept") for m in logs), logs
 
 
 def test_load_model_reads_our_checkpoint(run_a):
