@@ -9,7 +9,11 @@ Measures, each with the helper that already exists for it (imported, not duplica
   seconds of the same runs go to ``lint_cpu_s`` / ``plan_cpu_s`` (meaningful on a loaded machine).
 - ``step_s``: seconds per training step for dense, masks held, a GMP update step and QAT, same model and batch,
   round-robin (``bench/step_bench.py``'s ``bench``); ``step_ratio`` = each / dense. Goals: masks <= 1.03x,
-  QAT <= 1.30x.
+  QAT <= 1.30x. The masks goal is judged on ``masks_ab``: the same pruned model stepped with the mask hooks on
+  and off, interleaved. Two model instances differ by more than the hooks cost (placement in memory: the
+  separate-instance masks/dense median read 0.98x-1.05x in four runs of one hour, with the hooks alone 0.4-0.8 %
+  of a step), so only the one-instance A/B isolates what holding the masks costs. ``recipec train`` on the
+  CPU keeps freed memory (engine/malloc.py) and so does this measurement.
 - ``train_images_per_s``: a real ``recipec train`` process (yolov5n, coco128, 1 epoch), the images/s the loop
   prints for the epoch (data loading included, validation excluded); ``train_wall_s`` = the whole process.
 - ``val_nms_share``: NMS time / inference time per image in a real ``recipec val --format json`` process (yolov5n,
@@ -51,7 +55,7 @@ REFERENCE_VAL = Path(os.environ.get("REFERENCE_VAL", "/tmp/recipec_refval/summar
 # are judged on the process's CPU time, which is its wall time on an idle core (both run on one thread); on this
 # project's shared 2 cores their wall time mostly measures the wait for a core (3.8 s for 0.12 s CPU at load 11).
 GOALS = (
-    ("masks step / dense (median)", ("step_ratio", "masks"), 1.03, "x"),
+    ("masks step / same step, no masks (median)", ("masks_ab", "median"), 1.03, "x"),
     ("QAT step / dense (median, BN live)", ("step_ratio", "qat"), 1.30, "x"),
     ("recipec plan 300k steps (process CPU)", ("plan_cpu_s",), 1.0, " s"),
     ("recipec lint (process CPU)", ("lint_cpu_s",), 0.15, " s"),
@@ -104,7 +108,7 @@ def step_times(device: str, quick: bool) -> dict:
     cfg, imgsz, batch = ("yolov5s", 640, 16) if cuda else ("yolov5n", 320, 8)
     if quick:
         imgsz, batch = 160, 2
-    res = bench(cfg, imgsz, batch, 3 if quick else 15, device)
+    res = bench(cfg, imgsz, batch, 3 if quick else 25, device)
     return {"step_s": res["step_s"], "step_ratio": res["ratio"], "step_min_s": res.get("step_min_s"),
             "step_ratio_min": res.get("ratio_min"), "mask_hooks_s": res.get("mask_hooks_s"),
             "masks_ab": res.get("masks_ab"), "step_config": {"cfg": cfg, "imgsz": imgsz, "batch": batch}}
@@ -241,14 +245,15 @@ def table(r: dict) -> str:
         c = r["step_config"]
         lines.append(f"step time ({c['cfg']}, {c['imgsz']}px, batch {c['batch']}): median s  x dense   "
                      f"min s  x dense   goal")
-        goals = {"masks": "<= 1.03", "qat": "<= 1.30"}
+        goals = {"qat": "<= 1.30"}
         mins, rmin = r.get("step_min_s") or {}, r.get("step_ratio_min") or {}
         for k, v in r["step_s"].items():
             lines.append(f"  {k:<20}{_fmt(v):>10}{_fmt(r['step_ratio'].get(k), '.3f'):>9}"
                          f"{_fmt(mins.get(k)):>9}{_fmt(rmin.get(k), '.3f'):>9}   {goals.get(k, '')}")
         ab = r.get("masks_ab")
         if ab:
-            lines.append(f"  masks A/B on one model (hooks on/off): min {ab['min']:.4f}x, median {ab['median']:.4f}x")
+            lines.append(f"  masks A/B on one model (hooks on/off): min {ab['min']:.4f}x, median {ab['median']:.4f}x"
+                         f"   goal <= 1.03 (median)")
     if "train_images_per_s" in r:
         note = r.get("train_note") or (f"{r['train_config']['data']}, {r['train_config']['imgsz']}px, "
                                        f"batch {r['train_config']['batch']}, whole process {r['train_wall_s']:.1f} s")

@@ -29,12 +29,13 @@ def test_table_shows_every_part_and_missing_values():
          "lint_s": 0.5, "lint_cpu_s": 0.2, "plan_s": 0.9, "plan_cpu_s": 0.4,
          "step_s": {"dense": 0.1, "masks": 0.102, "gmp": None, "qat": 0.12},
          "step_ratio": {"dense": 1.0, "masks": 1.02, "gmp": None, "qat": 1.2},
+         "masks_ab": {"min": 0.99, "median": 1.004},
          "step_config": {"cfg": "yolov5n", "imgsz": 320, "batch": 8},
          "train_images_per_s": None, "train_note": "no data",
          "onnx_latency_ms": {"fp32": 10.0, "int8": 5.0, "int8_sparseml": 4.0}, "onnx_ratio": 0.5,
          "onnx_ratio_sparseml": 0.4, "onnx_imgsz": 320}
     text = _load().table(r)
-    for needle in ("recipec lint", "1.020", "<= 1.03", "no data", "int8 5.00 ms", "load 1.00 -> 2.00"):
+    for needle in ("recipec lint", "1.020", "median 1.0040x   goal <= 1.03", "no data", "int8 5.00 ms", "load 1.00 -> 2.00"):
         assert needle in text, needle
     assert " - " in text.split("gmp")[1].splitlines()[0] + " "
 
@@ -57,9 +58,9 @@ def test_goals_say_met_missed_or_not_measured(tmp_path):
     mod = _load()
     r = {"device": "cpu", "quick": True, "threads": 2, "load_before": [1.0, 1, 1], "load_after": [1.0, 1, 1],
          "lint_s": 0.5, "lint_cpu_s": 0.12, "plan_s": 0.9, "plan_cpu_s": 1.4, "front_end_runs": 7,
-         "step_ratio": {"dense": 1.0, "masks": 1.02, "qat": 1.45}}
+         "step_ratio": {"dense": 1.0, "masks": 1.05, "qat": 1.45}, "masks_ab": {"min": 1.0, "median": 1.02}}
     rows = {label: met for label, _, _, _, met in mod.goal_rows(r)}
-    assert rows == {"masks step / dense (median)": True, "QAT step / dense (median, BN live)": False,
+    assert rows == {"masks step / same step, no masks (median)": True, "QAT step / dense (median, BN live)": False,
                     "recipec plan 300k steps (process CPU)": False, "recipec lint (process CPU)": True,
                     "recipec val / reference val.py (wall)": None,
                     "recipec val NMS / inference (per image)": None}
