@@ -43,7 +43,8 @@ class PruningRuntime(ModifierRuntime):
                 msg = res.error_message(f"{spec.kind}.final_sparsity[{value}]")
                 if msg:
                     raise ModifierError(msg)
-                self.per_param.update({n: float(value) for n in res.names})
+                for n in res.names:  # a parameter several keys match takes the first key's value (SparseML)
+                    self.per_param.setdefault(n, float(value))
             self.names = list(self.per_param)
         else:
             res = resolve_params(ctx.model, getattr(spec, "params", None))

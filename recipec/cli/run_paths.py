@@ -1,20 +1,8 @@
-"""Run folders from arguments: the next free `runs/<task>/expN` name, and the checkpoint `--resume` means."""
+"""The checkpoint `--resume` means (run folders themselves are made by ``engine.run_dir.create_run_dir``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-
-def increment_dir(project: str | Path, name: str) -> Path:
-    """runs/train/exp, exp2, exp3, ... (the first that does not exist), as YOLOv5 numbers runs. Only a name:
-    nothing is reserved (training creates its folder atomically: ``engine.run_dir.create_run_dir``)."""
-    base = Path(project) / name
-    if not base.exists():
-        return base
-    n = 2
-    while (Path(project) / f"{name}{n}").exists():
-        n += 1
-    return Path(project) / f"{name}{n}"
 
 
 def find_resume(arg: str, project: str) -> Path | None:

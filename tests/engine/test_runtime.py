@@ -135,6 +135,25 @@ def test_leave_enabled_false_releases(tmp_path):
     assert float((s.model.c1.weight == 0).float().mean()) < 0.6  # weights regrow after release
 
 
+@dataclass(frozen=True)
+class DictSpec(Spec):
+    final_sparsity: object = None
+
+
+@pytest.mark.parametrize("final, expected", [
+    ({0.8: ["re:c.*weight"], 0.6: ["c1.weight"]}, {"c1.weight": 0.8, "c2.weight": 0.8}),
+    ({0.6: ["c1.weight"], 0.8: ["re:c.*weight"]}, {"c1.weight": 0.6, "c2.weight": 0.8}),
+])
+def test_dict_final_sparsity_first_matching_key_wins(final, expected):
+    from engine.runtime_pruning import PruningRuntime
+
+    model = Toy()
+    ctx = Context(model, optim.build_optimizer(model, optim.load_hyp(None)),
+                  FakePlan(4, 1, pruning=[Sched(0, {0: 0.5}, 0, 1)]), MaskRegistry())
+    rt = PruningRuntime(DictSpec("GMPruningModifier", params=[], final_sparsity=final), ctx, 0)
+    assert rt.per_param == expected and rt.names == list(expected)
+
+
 def test_unknown_kind_and_unmatched_params():
     model = Toy()
     ctx = Context(model, optim.build_optimizer(model, optim.load_hyp(None)), FakePlan(4, 1), MaskRegistry())

@@ -106,12 +106,14 @@ def predict(
         fail(f"weights file not found: {weights} (nothing is downloaded; pass the path of a .pt or .onnx file)")
     model = _load(weights, device)
 
-    from recipec.cli.run_paths import increment_dir
+    from engine.run_dir import RunDirError, create_run_dir
     from yolo.predict import ImageError, detect, draw, load_image, summarize, yolo_label_lines
 
-    save_dir = out if out is not None else (project / name if exist_ok else increment_dir(project, name))
-    try:
+    try:  # runs/predict/exp, exp2, ...: the mkdir picks the name, so two runs started together never share one
+        save_dir = out if out is not None else create_run_dir(project, name, exist_ok)
         (save_dir / "labels" if save_txt else save_dir).mkdir(parents=True, exist_ok=True)
+    except RunDirError as e:
+        fail(str(e))
     except OSError as e:
         fail(f"cannot create output folder {save_dir}: {e.strerror or e}")
 

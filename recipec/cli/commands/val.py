@@ -155,10 +155,13 @@ def val(
     if ds.scan.issues:
         print(ds.scan.summary(), file=sys.stderr)
     save_dir = None
-    if plots:
-        from recipec.cli.run_paths import increment_dir
+    if plots:  # runs/val/exp, exp2, ... made by the mkdir that picks the name (never shared by two runs)
+        from engine.run_dir import RunDirError, create_run_dir
 
-        save_dir = project / name if exist_ok else increment_dir(project, name)
+        try:
+            save_dir = create_run_dir(project, name, exist_ok)
+        except RunDirError as e:
+            _fail(str(e))
     from engine.progress import progress_callback
 
     try:

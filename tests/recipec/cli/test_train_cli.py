@@ -91,13 +91,6 @@ def test_head_reinitialised_for_other_nc(data, external_dir):
     assert any("nc=80" in m and "nc=3" in m and "re-initialised" in m for m in logs)
 
 
-def test_increment_dir(tmp_path):
-    assert run_paths.increment_dir(tmp_path, "exp") == tmp_path / "exp"
-    (tmp_path / "exp").mkdir()
-    (tmp_path / "exp2").mkdir()
-    assert run_paths.increment_dir(tmp_path, "exp") == tmp_path / "exp3"
-
-
 def test_find_resume_latest_and_folder(tmp_path):
     import os
 
