@@ -9,7 +9,8 @@ and Parameter objects (optimizer, MaskSet) are unchanged. Forward:
 - BN live (training, stats not frozen): batch-norm of conv(aq(x), wq(w_f)) / f with batch statistics,
   running stats updated (f = gamma / sqrt(running_var + eps); w_f uses the running stats). This is the
   standard "simulated fold" so the quantized weight is the one that will be exported; the division by
-  f is applied to the weight (linear: same result, no extra pass over the activation).
+  f is applied to the weight (linear: same result, no extra pass over the activation). In a whole-model forward
+  the weights of all such blocks are prepared together by the model's pre-hook (`weight_batch`; same values).
 - BN frozen (`freeze_bn_stats`) or eval: y = conv(aq(x), wq(w_f)) + b_f, exactly the exported math.
 With `QuantSpec.quantize_silu` the block ends in int8 too: y = oq(conv), out = mq(y * sq(sigmoid(y)))
 (SiLU spelled as the two ops onnxruntime fuses as QLinearSigmoid / QLinearMul), the output is tagged
@@ -24,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.quant import weight_batch
 from engine.quant.fake_quant import (ActFakeQuant, WeightFakeQuant, input_scale, is_quantized, mark_quantized,
                                      quantize_bias)
 from engine.quant.spec import QuantSpec
@@ -77,7 +79,9 @@ class QATConvBn(nn.Module):
         if self.training and not self.bn_frozen:
             # BN live: conv(x, q(w f)) / f == conv(x, q(w f) / f): divide the (small) weight, not the activation
             # (the weight fake-quant forms f, folds, quantizes and divides in one autograd node).
-            w = self.wq(self.conv.weight, bn=self.bn, divide=True)
+            w = weight_batch.take(self)  # the model's pre-hook may have quantized it with its peers
+            if w is None:
+                w = self.wq(self.conv.weight, bn=self.bn, divide=True)
             y = self.bn(_conv(self.conv, x, w, self.conv.bias))
         else:
             f = bn_factor(self.bn).reshape(-1, 1, 1, 1)

@@ -9,7 +9,9 @@ What `prepare_qat(model, spec)` swaps in place (module names and Parameter objec
 - every module whose class is named `Add` with forward(a, b) -> `QATAdd` (both inputs fake-quantized);
 only inside `spec.submodules` (dot-aware prefixes) and not of a type in `spec.exclude_module_types`.
 This is the YOLOv5 idiom of SparseML's legacy modifier: one Q/DQ at each conv input (the SiLU output of
-the block before), the residual add's inputs, no conv-output fake-quant unless asked.
+the block before), the residual add's inputs, no conv-output fake-quant unless asked. It also registers the
+model's weight hooks (`engine/quant/weight_batch.py`: in a BN-live training forward, all conv weights are
+fake-quantized in a few batched ops, with the same values); `strip_qat` removes them.
 
 Checkpoints: `model.state_dict()` of a prepared model has only the float keys (ultralytics names; QAT
 buffers are non-persistent); `qat_state_dict(model)` has the spec, per-module flags and qparams.
@@ -23,6 +25,7 @@ from typing import Iterator
 from torch import nn
 
 from engine.pruning.params import in_scope
+from engine.quant import weight_batch
 from engine.quant.fake_quant import ActFakeQuant, WeightFakeQuant
 from engine.quant.fold import QATAdd, QATConv2d, QATConvBn
 from engine.quant.spec import QuantSpec
@@ -75,6 +78,7 @@ def prepare_qat(model: nn.Module, spec: QuantSpec) -> nn.Module:
         new.train(model.training)
         _set_child(model, name, new)
     model._qat_spec = spec  # plain attribute: read by qat_state_dict / export
+    weight_batch.install(model, [m for _, m in todo if isinstance(m, QATConvBn)])
     return model
 
 
@@ -159,6 +163,7 @@ def strip_qat(model: nn.Module, inplace: bool = False) -> nn.Module:
         model = copy.deepcopy(model)
     for name, m in list(qat_modules(model)):
         _set_child(model, name, m.strip())
+    weight_batch.uninstall(model)
     if hasattr(model, "_qat_spec"):
         del model._qat_spec
     return model
