@@ -25,10 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.quant import weight_batch
 from engine.quant.fake_quant import (ActFakeQuant, WeightFakeQuant, input_scale, is_quantized, mark_quantized,
                                      quantize_bias)
 from engine.quant.spec import QuantSpec
+from engine.quant.weight_batch import take as take_batched_weight
 
 
 def bn_factor(bn: nn.BatchNorm2d) -> torch.Tensor:
@@ -79,7 +79,7 @@ class QATConvBn(nn.Module):
         if self.training and not self.bn_frozen:
             # BN live: conv(x, q(w f)) / f == conv(x, q(w f) / f): divide the (small) weight, not the activation
             # (the weight fake-quant forms f, folds, quantizes and divides in one autograd node).
-            w = weight_batch.take(self)  # the model's pre-hook may have quantized it with its peers
+            w = take_batched_weight(self)  # the model's pre-hook may have quantized it with its peers
             if w is None:
                 w = self.wq(self.conv.weight, bn=self.bn, divide=True)
             y = self.bn(_conv(self.conv, x, w, self.conv.bias))

@@ -25,10 +25,10 @@ from typing import Iterator
 from torch import nn
 
 from engine.pruning.params import in_scope
-from engine.quant import weight_batch
 from engine.quant.fake_quant import ActFakeQuant, WeightFakeQuant
 from engine.quant.fold import QATAdd, QATConv2d, QATConvBn
 from engine.quant.spec import QuantSpec
+from engine.quant.weight_batch import install as install_weight_hooks, uninstall as uninstall_weight_hooks
 
 STATE_VERSION = 1
 QAT_TYPES = (QATConvBn, QATConv2d, QATAdd)
@@ -78,7 +78,7 @@ def prepare_qat(model: nn.Module, spec: QuantSpec) -> nn.Module:
         new.train(model.training)
         _set_child(model, name, new)
     model._qat_spec = spec  # plain attribute: read by qat_state_dict / export
-    weight_batch.install(model, [m for _, m in todo if isinstance(m, QATConvBn)])
+    install_weight_hooks(model, [m for _, m in todo if isinstance(m, QATConvBn)])
     return model
 
 
@@ -163,7 +163,7 @@ def strip_qat(model: nn.Module, inplace: bool = False) -> nn.Module:
         model = copy.deepcopy(model)
     for name, m in list(qat_modules(model)):
         _set_child(model, name, m.strip())
-    weight_batch.uninstall(model)
+    uninstall_weight_hooks(model)
     if hasattr(model, "_qat_spec"):
         del model._qat_spec
     return model

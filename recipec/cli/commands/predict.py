@@ -14,7 +14,7 @@ from pathlib import Path
 import typer
 
 from recipec.cli.commands.options import (conf_option, device_option, device_or_exit, exist_ok_option, fail,
-                                      imgsz_option, iou_option, refuse_scale_name)
+                                      imgsz_option, iou_option, keep_freed_memory_on_cpu, refuse_scale_name)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -58,6 +58,7 @@ def _load(weights: str, device: str):
     from yolo.checkpoint import CheckpointError, load_model
 
     dev = device_or_exit(device)
+    keep_freed_memory_on_cpu(dev)
     try:
         return load_model(weights, device=dev)
     except CheckpointError as e:

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from recipec.cli.commands.options import (batch_option, conf_option, device_option, device_or_exit, exist_ok_option,
-                                      imgsz_option, iou_option, refuse_scale_name)
+                                      imgsz_option, iou_option, keep_freed_memory_on_cpu, refuse_scale_name)
 
 
 def register(app: typer.Typer) -> None:
@@ -91,6 +91,7 @@ def val(
         _fail("--conf and --iou must be in [0, 1]")
     refuse_scale_name(weights)
     dev = device_or_exit(device)
+    keep_freed_memory_on_cpu(dev)
     if half and dev.type != "cuda":
         _fail("--half needs a CUDA --device")
 

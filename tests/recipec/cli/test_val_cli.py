@@ -168,3 +168,10 @@ def test_data_voc_space_separated_years_and_sets(external_dir, tmp_path, capsys)
     assert code == 0 and "trainval2007" not in err and "test2007: 10 images" in err
     code, _, err = run(capsys, "data", "voc", devkit, "--out", str(tmp_path / "x"), "--years", "2007", "2012")
     assert code == 2 and "VOC2012" in err
+
+
+def test_a_bad_malloc_setting_is_one_error_line(syn, fresh, capsys, monkeypatch):
+    monkeypatch.setenv("RECIPEC_MALLOC", "fast")
+    code, out, err = run(capsys, "val", "--weights", fresh, "--data", str(syn), "--imgsz", "128")
+    assert code == 2 and out == ""
+    assert err.strip() == "error: RECIPEC_MALLOC='fast': expected 'keep' or 'system'"
