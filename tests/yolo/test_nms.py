@@ -189,3 +189,11 @@ def test_non_finite_boxes_overlap_nothing():
                           [0.0, 0.0, float("inf"), 10.0], [50.0, 50.0, 60.0, 60.0]])
     scores = torch.tensor([0.5, 0.9, 0.4, 0.8, 0.3])
     assert nms(boxes, scores, 0.5).tolist() == [1, 3, 0, 4]
+
+
+@given(st.lists(st.booleans(), max_size=300))
+@settings(max_examples=60, deadline=None)
+def test_true_indices_equal_torch_nonzero(bits):
+    mask = torch.tensor(bits, dtype=torch.bool)
+    got = nms_module._true_indices(mask)
+    assert got.dtype == torch.long and torch.equal(got, mask.nonzero().view(-1))
