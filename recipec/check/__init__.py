@@ -23,6 +23,7 @@ from recipec.check import (
     qat_epochs,
     regex_prefix,
     set_lr_overwritten,
+    sparsity_overlap,
     sparsity_range,
     unused_variables,
     update_frequency,
@@ -50,6 +51,7 @@ RULES = (
     not_runnable,
     model_names,
     model_param_groups,
+    sparsity_overlap,
 )
 
 

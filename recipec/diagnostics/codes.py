@@ -207,6 +207,8 @@ CATALOG: dict[str, CodeInfo] = {
     "RC604": CodeInfo("model checks skipped", "The recipe names parameters of which none could be YOLOv5's "
                       "(e.g. a BERT recipe); `--model auto` skips the model checks."),
     "RC605": CodeInfo("param group name", "`param_groups` entries are indices or the names bn, weights, biases."),
+    "RC606": CodeInfo("sparsity keys overlap", "Several keys of a `final_sparsity` mapping match one parameter; "
+                      "SparseML (and recipec) give it the first key's sparsity, so the later key is ignored for it."),
 }
 
 
