@@ -132,3 +132,46 @@ def test_recipe_promise_catches_refilled_zeros_without_masks(pruned, tmp_path, m
     c = _sparsity(verify(tmp_path / "r.onnx", bad, synthetic_images(), promised_sparsity=promised))
     assert not c.ok and "model.0.conv.weight: sparsity 0.0%, its recipe promised 60.0%" in c.detail
 
+
+
+GLOBAL = """modifiers:
+  - !GlobalMagnitudePruningModifier
+    start_epoch: 0.0
+    end_epoch: 2.0
+    update_frequency: 1.0
+    init_sparsity: 0.05
+    final_sparsity: 0.6
+    params: __ALL_PRUNABLE__
+"""
+
+
+def test_global_pruning_promises_a_total_not_each_layer(tmp_path):
+    from engine.export.mask_check import recipe_targets
+    from recipec.frontend import compile_recipe
+
+    m = detecting(tiny())
+    names = resolve_params(m, "__ALL_PRUNABLE__").names
+    MaskSet(m, names).update(0.6, global_=True)  # layers end far from 60 % each, 60 % together
+    promised = recipe_targets(compile_recipe("g.yaml", text=GLOBAL).recipe, m)
+    assert promised == {tuple(names): 0.6}
+    per_layer = [float((m.get_parameter(n) == 0).float().mean()) for n in names]
+    assert min(per_layer) < 0.55 < 0.65 < max(per_layer)  # a per-layer promise would fail this honest model
+    export_onnx(m, tmp_path / "g.onnx", imgsz=SIZE)
+    ok = _sparsity(verify(tmp_path / "g.onnx", m, synthetic_images(), promised_sparsity=promised))
+    assert ok.ok and "1 global target(s) met in total" in ok.detail, ok.detail
+    bad = _refilled(m)
+    export_onnx(bad, tmp_path / "b.onnx", imgsz=SIZE)
+    c = _sparsity(verify(tmp_path / "b.onnx", bad, synthetic_images(), promised_sparsity=promised))
+    assert not c.ok and f"{len(names)} weights of a global pruning modifier: 0.0% zeros in total" in c.detail
+
+
+def test_a_mapping_promises_the_first_key_that_selects_a_weight():
+    from engine.export.mask_check import recipe_targets
+    from recipec.frontend import compile_recipe
+
+    text = GLOBAL.replace("GlobalMagnitudePruningModifier", "GMPruningModifier").replace(
+        "final_sparsity: 0.6\n    params: __ALL_PRUNABLE__",
+        "final_sparsity: {0.5: ['re:model.0.*'], 0.9: ['re:model.*conv.weight']}\n    params: []")
+    m = detecting(tiny())
+    promised = recipe_targets(compile_recipe("d.yaml", text=text).recipe, m)
+    assert promised["model.0.conv.weight"] == 0.5 and promised["model.1.conv.weight"] == 0.9
