@@ -18,11 +18,18 @@ import math
 import numpy as np
 
 
+_CHUNK = 1 << 16  # elements turned into Python floats at a time: a 50M-step plan once held 50M of them (1.6 GB)
+
+
 def cos_array(arg: np.ndarray) -> np.ndarray:
     """`math.cos` of every element (libm's value, which numpy's vectorised cosine need not equal)."""
     arg = np.asarray(arg, dtype=np.float64)
-    return np.fromiter((math.cos(v) for v in arg.ravel().tolist()), dtype=np.float64, count=arg.size).reshape(
-        arg.shape)
+    flat = arg.ravel()
+    out = np.empty(flat.size, dtype=np.float64)
+    cos = math.cos
+    for a in range(0, flat.size, _CHUNK):
+        out[a:a + _CHUNK] = [cos(v) for v in flat[a:a + _CHUNK].tolist()]
+    return out.reshape(arg.shape)
 
 
 def half_cosine(x: np.ndarray, init: float, final: float) -> np.ndarray:
