@@ -38,6 +38,29 @@ def scale_to_original(boxes: torch.Tensor, shapes) -> torch.Tensor:
     return b
 
 
+# Images per forward pass on the CPU: as many as hold 8 images of 640 x 640 (8 at 640, 32 at 320). A batch of 32
+# at 640 ran at 44-64 ms per image against 28-32 ms in chunks of 8 (yolov5n, 2 threads, outputs bit-equal): its
+# activations (up to 210 MB each) are too large for the allocator to keep (engine/malloc.py), so every one is
+# mapped and page-faulted afresh. Rect batch shapes, NMS and the loss still see the whole batch, and the report is
+# the whole batch's to the bit (tested). Never fewer than 2 images: a batch of one takes other convolution kernels
+# (the recall moved in its 7th digit).
+CPU_CHUNK_PIXELS = 8 * 640 * 640
+
+
+def _forward(model, imgs: torch.Tensor, with_raw: bool):
+    """(decoded predictions, raw head outputs or None) of a YoloModel on `imgs`, in chunks on the CPU."""
+    n = len(imgs)
+    step = n if imgs.device.type != "cpu" else max(2, CPU_CHUNK_PIXELS // max(1, imgs.shape[2] * imgs.shape[3]))
+    parts = [imgs[i:i + step] for i in range(0, n, step)]
+    if with_raw:
+        raws = [model.detect.raw(model.features(p)) for p in parts]
+        raw = raws[0] if len(raws) == 1 else [torch.cat(levels) for levels in zip(*raws)]
+        return model.detect.decode(raw), raw
+    outs = [model(p) for p in parts]
+    outs = [o[0] if isinstance(o, (list, tuple)) else o for o in outs]
+    return (outs[0] if len(outs) == 1 else torch.cat(outs)), None
+
+
 def _resolve_names(model, dataloader, names, nc):
     if names is None:
         names = getattr(model, "names", None) or getattr(getattr(dataloader, "dataset", None), "names", None)
@@ -98,10 +121,11 @@ def validate(model, dataloader, *, conf: float = 0.001, iou: float = 0.6, device
             targets = targets.to(device)
             t1 = time.perf_counter()
             if loss_fn is not None and with_loss:
-                raw = model.detect.raw(model.features(imgs))
-                out = model.detect.decode(raw)
+                out, raw = _forward(model, imgs, with_raw=True)
                 loss_sum += loss_fn([r.float() for r in raw], targets)[1].cpu()
                 n_loss += 1
+            elif is_module:
+                out, _ = _forward(model, imgs, with_raw=False)
             else:
                 out = model(imgs)
             if isinstance(out, (list, tuple)):

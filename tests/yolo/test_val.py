@@ -175,3 +175,29 @@ def test_dynamic_onnx_export_scores_like_torch(external_dir, tmp_path):
                                   imgsz=320, batch_size=4)
     a, b = validate(m, loader), validate(om, loader)
     assert b["map50"] == pytest.approx(a["map50"], abs=1e-3) and b["map50_95"] == pytest.approx(a["map50_95"], abs=1e-3)
+
+
+def test_cpu_chunked_forward_gives_the_same_report(external_dir, tmp_path, monkeypatch):
+    """Big CPU batches run their forward pass a few images at a time (yolo.val.CPU_CHUNK_PIXELS): the report, the
+    loss included, is the one the whole batch gives."""
+    import yolo.val as V
+    from yolo import load_model
+    from yolo.loss import YoloLoss
+
+    m = load_model(external_dir / "weights/yolov5n.pt")
+    loader, _ = create_dataloader(_coco_yaml(tmp_path, external_dir, "coco8", "images/val"), "val",
+                                  imgsz=320, batch_size=4)
+    crit = YoloLoss.from_model(m, imgsz=320)
+    calls = []
+    features = m.features
+    monkeypatch.setattr(m, "features", lambda x: (calls.append(len(x)), features(x))[1])
+    monkeypatch.setattr(V, "CPU_CHUNK_PIXELS", 10**9)
+    whole = validate(m, loader, loss_fn=crit)
+    h, w = next(iter(loader))[0].shape[2:]  # coco8's rect shape (one batch)
+    monkeypatch.setattr(V, "CPU_CHUNK_PIXELS", 2 * h * w)  # two images per forward pass
+    n_whole = len(calls)
+    chunked = validate(m, loader, loss_fn=crit)
+    assert calls[:n_whole] == [4] and calls[n_whole:] == [2, 2]
+    for rep in (whole, chunked):
+        rep.pop("seconds"), rep.pop("speed_ms")
+    assert chunked == whole
