@@ -134,15 +134,7 @@ def test_recipe_promise_catches_refilled_zeros_without_masks(pruned, tmp_path, m
 
 
 
-GLOBAL = """modifiers:
-  - !GlobalMagnitudePruningModifier
-    start_epoch: 0.0
-    end_epoch: 2.0
-    update_frequency: 1.0
-    init_sparsity: 0.05
-    final_sparsity: 0.6
-    params: __ALL_PRUNABLE__
-"""
+GLOBAL = RECIPE.replace("!GMPruningModifier", "!GlobalMagnitudePruningModifier")
 
 
 def test_global_pruning_promises_a_total_not_each_layer(tmp_path):
@@ -169,7 +161,7 @@ def test_a_mapping_promises_the_first_key_that_selects_a_weight():
     from engine.export.mask_check import recipe_targets
     from recipec.frontend import compile_recipe
 
-    text = GLOBAL.replace("GlobalMagnitudePruningModifier", "GMPruningModifier").replace(
+    text = RECIPE.replace(
         "final_sparsity: 0.6\n    params: __ALL_PRUNABLE__",
         "final_sparsity: {0.5: ['re:model.0.*'], 0.9: ['re:model.*conv.weight']}\n    params: []")
     m = detecting(tiny())
