@@ -72,6 +72,19 @@ def keep_freed_memory_on_cpu(dev) -> None:
         fail(str(e))
 
 
+def malloc_setting_or_exit() -> None:
+    """A bad RECIPEC_MALLOC is one error line and exit 2 before anything starts (not after the data scan)."""
+    import os
+    import platform
+
+    from engine.malloc import malloc_choice
+
+    try:
+        malloc_choice(os.environ, platform.libc_ver()[0])
+    except ValueError as e:
+        fail(str(e))
+
+
 def parse_sets_or_exit(sets: list[str] | None) -> dict[str, float]:
     """`--set NAME=VALUE` (repeatable) as `recipec lint` parses it, or one error line and exit 2."""
     from recipec.cli.commands.lint import UsageError, _parse_sets

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from recipec.cli.commands.options import (batch_option, device_option, device_or_exit, exist_ok_option, imgsz_option,
-                                      parse_sets_or_exit)
+                                      malloc_setting_or_exit, parse_sets_or_exit)
 
 
 def register(app: typer.Typer) -> None:
@@ -74,6 +74,7 @@ def train(
         _fail(f"--format must be text or json, got {fmt!r}")
     overrides = parse_sets_or_exit(sets)
     device_or_exit(device)
+    malloc_setting_or_exit()
 
     from engine.loop import NonFiniteLoss, Stopped
     from engine.train import TrainArgs, TrainError

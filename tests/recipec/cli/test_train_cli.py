@@ -60,6 +60,14 @@ def test_bad_threads_env_is_a_clear_error(data, tmp_path):
     assert "RECIPEC_THREADS='zero'" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_bad_malloc_env_is_one_line_before_anything_runs(data, tmp_path):
+    r = cli("--data", str(data), "--weights", "yolov5n", "--init", "random", "--epochs", "1", "--imgsz", "64",
+            "--project", str(tmp_path), env={"RECIPEC_MALLOC": "fast"})
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stderr.strip() == "error: RECIPEC_MALLOC='fast': expected 'keep' or 'system'"
+    assert list(tmp_path.iterdir()) == []  # no run folder made
+
+
 def test_missing_data(tmp_path):
     r = cli("--data", str(tmp_path / "nope.yaml"), "--epochs", "1", "--project", str(tmp_path))
     assert r.returncode == 2 and "Traceback" not in r.stderr and "nope.yaml" in r.stderr
