@@ -2,7 +2,8 @@
 
     python bench/step_bench.py [--cfg yolov5n] [--imgsz 320] [--batch 8] [--steps 20] [--device cpu]
 
-A step is exactly what engine/loop.py does per batch: forward, loss, backward, pre-step hooks (LR from a
+A step is exactly what engine/loop.py does per batch (channels-last model and images, as `recipec train` runs
+them on the CPU and CUDA alike): forward, loss, backward, pre-step hooks (LR from a
 plan, pruning update, gradient masking), clip, SGD step, post-step hooks (weights and momentum masked),
 masked EMA update. Prints median and min seconds per step and ratios to dense; goals: masks <= 1.03x,
 QAT <= 1.30x. Modes run round-robin so CPU-load drift hits all alike; on a shared CPU the *min* column and the
@@ -37,6 +38,7 @@ def _setup(cfg: str, device: str, mode: str):
 
     torch.manual_seed(0)
     model = build_model(cfg, nc=80).to(device).train()
+    model.to(memory_format=torch.channels_last)  # as engine/train.py's session does, on the CPU too
     opt = optim.build_optimizer(model, optim.load_hyp(None))
     ctx = Context(model, opt, _Plan(mode == "gmp"), MaskRegistry(), log=lambda m: None)
     names = resolve_params(model, "__ALL_PRUNABLE__").names
@@ -82,6 +84,7 @@ def bench(cfg="yolov5n", imgsz=320, batch=8, steps=20, device="cpu", modes=("den
         print(keep_freed_memory() or "memory: the allocator's defaults")
     g = torch.Generator().manual_seed(0)
     x = torch.rand(batch, 3, imgsz, imgsz, generator=g, device="cpu").to(device)
+    x = x.contiguous(memory_format=torch.channels_last)  # the loop feeds channels-last images (channels_last=True)
     t = torch.cat([torch.arange(batch).repeat_interleave(4)[:, None].float(),
                    torch.randint(0, 80, (batch * 4, 1), generator=g).float(),
                    0.2 + 0.6 * torch.rand(batch * 4, 2, generator=g), 0.05 + 0.3 * torch.rand(batch * 4, 2, generator=g)],
@@ -95,8 +98,11 @@ def bench(cfg="yolov5n", imgsz=320, batch=8, steps=20, device="cpu", modes=("den
             out[mode] = None
             print(f"{mode}: skipped ({e})")
     times: dict[str, list[float]] = {m: [] for m in setups}
-    for i in range(steps + 3):  # round-robin over modes so CPU load drift hits all of them alike
-        for mode, (model, opt, ctx, ms, ema, loss_fn, _) in setups.items():
+    names = list(setups)
+    for i in range(steps + 3):  # round-robin over modes so CPU load drift hits all of them alike; the order
+        # rotates every round, so no mode always runs after the same one (a GMP update leaves cold caches)
+        for mode in names[i % len(names):] + names[:i % len(names)]:
+            model, opt, ctx, ms, ema, loss_fn, _ = setups[mode]
             if device.startswith("cuda"):
                 torch.cuda.synchronize()
             t0 = time.perf_counter()
@@ -126,14 +132,19 @@ def bench(cfg="yolov5n", imgsz=320, batch=8, steps=20, device="cpu", modes=("den
     if overhead is not None:
         print(f"masks hooks alone (grad mask + weight/momentum mask + EMA mask): {overhead * 1000:.2f} ms/step "
               f"= {1 + overhead / dense:.4f}x dense (robust to CPU contention)")
-    return {"step_s": out, "ratio": {k: (v / dense if v else None) for k, v in out.items()},
+    paired = {k: statistics.median(a / b for a, b in zip(v, times["dense"])) for k, v in times.items()}
+    print("paired (median of each round's mode / dense): "
+          + ", ".join(f"{k} {v:.3f}x" for k, v in paired.items() if k != "dense"))
+    return {"step_s": out, "ratio": {k: (v / dense if v else None) for k, v in out.items()}, "ratio_paired": paired,
             "step_min_s": best, "ratio_min": {k: v / dense_min for k, v in best.items()},
             "mask_hooks_s": overhead, "masks_ab": ab}
 
 
 def _ab_masks(setup, x, t, steps: int) -> dict | None:
-    """The same pruned model stepped with the mask hooks on and off, interleaved: the hooks' cost alone,
-    free of differences between model instances (memory layout, cache state)."""
+    """The same pruned model stepped with the mask hooks on and off in pairs, the order alternating: the hooks'
+    cost alone, free of differences between model instances (memory layout, cache state). `median`: the median
+    of the per-pair ratios on / off (a pair shares the machine's state, so slow drifts cancel); `min`: the ratio
+    of the fastest steps."""
     if setup is None:
         return None
     from engine.runtime import MaskRegistry
@@ -142,7 +153,7 @@ def _ab_masks(setup, x, t, steps: int) -> dict | None:
     full, empty = ctx.masks, MaskRegistry()
     ts: dict[bool, list[float]] = {True: [], False: []}
     for i in range(steps + 2):
-        for on in (True, False):
+        for on in ((True, False) if i % 2 else (False, True)):
             ctx.masks = full if on else empty
             t0 = time.perf_counter()
             _step(model, opt, ctx, ms, ema, loss_fn, x, t, gmp_update=False)
@@ -150,7 +161,7 @@ def _ab_masks(setup, x, t, steps: int) -> dict | None:
                 ts[on].append(time.perf_counter() - t0)
     ctx.masks = full
     return {"min": min(ts[True]) / min(ts[False]),
-            "median": statistics.median(ts[True]) / statistics.median(ts[False])}
+            "median": statistics.median(a / b for a, b in zip(ts[True], ts[False]))}
 
 
 def _hook_overhead(setup, n: int = 30) -> float | None:

@@ -58,9 +58,10 @@ def test_goals_say_met_missed_or_not_measured(tmp_path):
     mod = _load()
     r = {"device": "cpu", "quick": True, "threads": 2, "load_before": [1.0, 1, 1], "load_after": [1.0, 1, 1],
          "lint_s": 0.5, "lint_cpu_s": 0.12, "plan_s": 0.9, "plan_cpu_s": 1.4, "front_end_runs": 7,
-         "step_ratio": {"dense": 1.0, "masks": 1.05, "qat": 1.45}, "masks_ab": {"min": 1.0, "median": 1.02}}
+         "step_ratio": {"dense": 1.0, "masks": 1.05, "qat": 1.25}, "step_ratio_paired": {"dense": 1.0, "qat": 1.45},
+         "masks_ab": {"min": 1.0, "median": 1.02}}
     rows = {label: met for label, _, _, _, met in mod.goal_rows(r)}
-    assert rows == {"masks step / same step, no masks (median)": True, "QAT step / dense (median, BN live)": False,
+    assert rows == {"masks step / same step, no masks (median)": True, "QAT step / dense (paired median, BN live)": False,
                     "recipec plan 300k steps (process CPU)": False, "recipec lint (process CPU)": True,
                     "recipec val / reference val.py (wall)": None,
                     "recipec val NMS / inference (per image)": None}
