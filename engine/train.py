@@ -30,12 +30,12 @@ from engine import checkpoint as ck
 from engine.data import make_train_loader, make_validate
 from engine.ema import ModelEMA
 from engine.loop import Session, phase_function, run
+from engine.malloc import keep_freed_memory
 from engine.optim import HypError, build_optimizer, load_hyp
 from engine.run_dir import RunDirError, create_run_dir, write_error
 from engine.runtime import Context, MaskRegistry, ModifierError, Runtime
 from engine.runtime_registry import build_runtimes
 from engine.start import Start, StartError, apply_checkpoint_qat, hold_checkpoint_masks
-from engine.malloc import keep_freed_memory
 from engine.threads import BusySampler, ThreadGovernor, apply_threads, governed
 from recipec.ir.recipe import Recipe
 from recipec.plan.model import Plan
