@@ -104,6 +104,17 @@ def matches(entry: str, names: tuple[str, ...]) -> bool:
     return entry in names or strip_wrapper(entry) in names
 
 
+def matched(entry: str, names: tuple[str, ...]) -> list[str]:
+    """The names `entry` selects, by the rule of `matches`."""
+    if entry.startswith("re:"):
+        rx = compiled(entry[3:])
+        return [n for n in names if rx is not None and rx.match(n)]
+    for e in (entry, strip_wrapper(entry)):
+        if e in names:
+            return [e]
+    return []
+
+
 def recipe_names(recipe) -> list[tuple[object, str, str, object]]:
     """(modifier, field, entry, span) for every named parameter/module in the recipe."""
     out = []

@@ -10,7 +10,7 @@ Fails: `final_sparsity: {0.8: ["re:model.2.*"], 0.9: ["re:model.2.cv1.*"]}`
 
 from __future__ import annotations
 
-from recipec.check.model import compiled, select, strip_wrapper
+from recipec.check.model import matched, select
 from recipec.diagnostics import warning
 
 CODES = ("RC606",)
@@ -18,16 +18,7 @@ CODES = ("RC606",)
 
 def _matched(entries, params) -> list[str]:
     """The model parameters a key's entries select (SparseML's rule: `re:` prefix match, else exact)."""
-    out = []
-    for e in entries:
-        if not isinstance(e, str):
-            continue
-        if e.startswith("re:"):
-            rx = compiled(e[3:])
-            out.extend(p for p in params if rx is not None and rx.match(p))
-        elif e in params or strip_wrapper(e) in params:
-            out.append(e if e in params else strip_wrapper(e))
-    return out
+    return [p for e in entries if isinstance(e, str) for p in matched(e, params)]
 
 
 def _fmt(v) -> str:

@@ -85,6 +85,9 @@ CASES = [
     (mod("  - !GMPruningModifier\n    init_sparsity: 0.05\n    final_sparsity: {0.8: ['re:model.2.*'], "
          "0.9: ['re:model.2.cv1.conv.weight']}\n    start_epoch: 0\n    end_epoch: 5\n    update_frequency: 1\n"
          "    params: []\n"), ("RC606", 4, 21)),
+    (mod("  - !GMPruningModifier\n    init_sparsity: 0.05\n    final_sparsity: {0.8: ['re:model.2.*'], "
+         "0.9: [model.2.cv1.conv.weight]}\n    start_epoch: 0\n    end_epoch: 5\n    update_frequency: 1\n"
+         "    params: []\n"), ("RC606", 4, 21)),
     (mod("  - !LearningRateModifier\n    lr_class: StepLR\n    lr_kwargs: {gamma: 0.1}\n    init_lr: 0.1\n"
          "    start_epoch: 0\n"), ("RC317", 4, 16)),
     (mod("  - !LearningRateModifier\n    lr_class: MultiStepLR\n    lr_kwargs: {gamma: 0.1, milestones: [1, 9]}\n"
