@@ -58,17 +58,13 @@ def load_hyp(path: str | Path | None) -> dict[str, float]:
     hyp = dict(DEFAULT_HYP)
     if path is None:
         return hyp
-    import yaml
-
-    from yolo.safe_yaml import YamlLimitError, load_file
+    from yolo.safe_yaml import YamlFileError, load_file_or_error
 
     p = Path(path)
     try:
-        data = load_file(p)
-    except OSError as exc:
-        raise HypError(f"cannot read hyperparameter file {p}: {exc.strerror or exc}") from None
-    except (yaml.YAMLError, YamlLimitError, UnicodeDecodeError) as exc:
-        raise HypError(f"{p} is not valid YAML: {exc}") from None
+        data = load_file_or_error(p, "hyperparameter file ")
+    except YamlFileError as exc:
+        raise HypError(str(exc)) from None
     if data is None:
         return hyp
     if not isinstance(data, dict):

@@ -103,3 +103,18 @@ def read_bounded(path: str | Path, max_bytes: int | None = None) -> str:
 def load_file(path: str | Path) -> Any:
     """`load_bounded(read_bounded(path))`. Raises YamlLimitError, yaml.YAMLError, OSError, UnicodeDecodeError."""
     return load_bounded(read_bounded(path))
+
+
+class YamlFileError(Exception):
+    """A YAML file that cannot be read or parsed; the message is complete and meant for the user."""
+
+
+def load_file_or_error(path: Path, what: str = "") -> Any:
+    """`load_file(path)`, its failures as one YamlFileError: "cannot read {what}{path}: reason" when the file
+    cannot be read, "{path} is not valid YAML: reason" otherwise (`what`: e.g. "hyperparameter file ")."""
+    try:
+        return load_file(path)
+    except OSError as exc:
+        raise YamlFileError(f"cannot read {what}{path}: {exc.strerror or exc}") from None
+    except (yaml.YAMLError, YamlLimitError, UnicodeDecodeError) as exc:
+        raise YamlFileError(f"{path} is not valid YAML: {exc}") from None

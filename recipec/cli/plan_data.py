@@ -39,17 +39,13 @@ def _count_entry(entry: Path) -> int:
 
 def count_train_images(data_yaml: str | Path) -> int:
     """Number of images in the train split of an ultralytics data YAML."""
-    import yaml
-
-    from yolo.safe_yaml import YamlLimitError, load_file
+    from yolo.safe_yaml import YamlFileError, load_file_or_error
 
     p = Path(data_yaml)
     try:
-        data = load_file(p)
-    except OSError as exc:
-        raise DatasetError(f"cannot read {p}: {exc.strerror or exc}") from None
-    except (yaml.YAMLError, YamlLimitError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{p} is not valid YAML: {exc}") from None
+        data = load_file_or_error(p)
+    except YamlFileError as exc:
+        raise DatasetError(str(exc)) from None
     if not isinstance(data, dict) or not data.get("train"):
         raise DatasetError(f"{p} has no `train` entry")
     root = p.resolve().parent

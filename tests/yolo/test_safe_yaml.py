@@ -63,3 +63,17 @@ def test_plan_data_yaml_and_hyp_file_refuse_an_alias_bomb(tmp_path):
     (tmp_path / "h.yaml").write_text(bomb(7, "lr0"))
     with pytest.raises(HypError, match="expands to more than"):
         load_hyp(tmp_path / "h.yaml")
+
+
+def test_load_file_or_error_gives_one_message_per_failure(tmp_path):
+    from yolo.safe_yaml import YamlFileError, load_file_or_error
+
+    good = tmp_path / "h.yaml"
+    good.write_text("lr0: 0.01\n")
+    assert load_file_or_error(good) == {"lr0": 0.01}
+    with pytest.raises(YamlFileError, match=r"^cannot read hyperparameter file .*nope\.yaml: No such file"):
+        load_file_or_error(tmp_path / "nope.yaml", "hyperparameter file ")
+    bad = tmp_path / "b.yaml"
+    bad.write_text("a: [1\n")
+    with pytest.raises(YamlFileError, match=r"b\.yaml is not valid YAML: "):
+        load_file_or_error(bad)
